@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Gureum.Cli;
+using Gureum.Cli.Commands;
+
+var root = new RootCommand("Gureum: an AI-operated cloud for AI research. Replays, plans and runs GPU jobs on spot and on-demand capacity.");
+root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(TraceCommand.Create());
+root.Subcommands.Add(AnomalyCommand.Create());
+return await CliRunner.RunAsync(root, args);

@@ -1,0 +1,24 @@
+namespace Gureum.Core.Control;
+
+/// <summary>Kinds of recorded state change.</summary>
+public enum EventKind
+{
+    JobSubmitted,
+    JobStarted,
+    JobCompleted,
+    JobFailed,
+    JobCancelled,
+    JobPreempted,
+    JobRequeued,
+    JobRejected,
+    NodeRequested,
+    NodeProvisionFailed,
+    NodeReady,
+    NodeDraining,
+    NodeTerminated,
+    NodeLost,
+    Decision,
+}
+
+/// <summary>One recorded state change: the event log tells what happened and why.</summary>
+public sealed record ClusterEvent(DateTimeOffset At, EventKind Kind, string? JobId, string? NodeId, string Message);

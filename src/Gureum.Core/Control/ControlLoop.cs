@@ -1,0 +1,196 @@
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+
+namespace Gureum.Core.Control;
+
+/// <summary>Options of the control loop.</summary>
+public sealed record ControlLoopOptions
+{
+    /// <summary>Time a restarted job spends before it makes progress again (container start,
+    /// checkpoint load). Default 30 s, Pollux's re-scale penalty. Used for work accounting only.</summary>
+    public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Record a <see cref="EventKind.Decision"/> event for every non-empty plan. Default false.</summary>
+    public bool RecordDecisions { get; init; }
+}
+
+/// <summary>
+/// The one loop that runs Gureum, live and in replay: snapshot the store, decide (pure), apply the
+/// plan through the backends, record what changed. Backends report back through the
+/// <see cref="IClusterObserver"/> methods. Which store, backends and <see cref="TimeProvider"/> it
+/// gets is the only difference between live and replay.
+/// </summary>
+/// <remarks>Not thread-safe: the host serializes calls (live: one hosted service; replay: the event loop).</remarks>
+public sealed class ControlLoop(
+    IClusterStore store,
+    IDecisionCore core,
+    INodeProvisioner provisioner,
+    IExecutor executor,
+    TimeProvider time,
+    ControlLoopOptions? options = null) : IClusterObserver
+{
+    private readonly ControlLoopOptions _options = options ?? new ControlLoopOptions();
+
+    /// <summary>The policy this loop runs.</summary>
+    public IDecisionCore Core => core;
+
+    /// <summary>The store this loop reads and writes.</summary>
+    public IClusterStore Store => store;
+
+    /// <summary>Decisions taken so far.</summary>
+    public long Decisions { get; private set; }
+
+    /// <summary>Accept a job. It is in the store (durably, for a database store) when this returns.</summary>
+    public async ValueTask<JobView> SubmitAsync(JobSpec spec, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var view = await store.AddJobAsync(spec, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobSubmitted, spec.Id, null, "submitted"), ct);
+        return view;
+    }
+
+    /// <summary>One decision: snapshot, decide, apply. Returns the plan that was applied.</summary>
+    public async ValueTask<Plan> RunOnceAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var snapshot = await store.SnapshotAsync(now, ct);
+        var plan = core.Decide(snapshot);
+        Decisions++;
+        await ApplyAsync(plan, now, ct);
+        return plan;
+    }
+
+    private async ValueTask ApplyAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
+    {
+        if (plan.Actions.Count > 0 && _options.RecordDecisions)
+            await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
+
+        // Order matters: free resources before placing on them, place before buying more.
+        foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
+        foreach (var a in plan.Actions) if (a is PreemptJob p) await PreemptAsync(p, now, ct);
+        foreach (var a in plan.Actions)
+        {
+            switch (a)
+            {
+                case TerminateNode t: await TerminateAsync(t.NodeId, t.Reason, now, ct); break;
+                case DrainNode d: await DrainAsync(d, now, ct); break;
+            }
+        }
+        foreach (var a in plan.Actions) if (a is StartJob s) await StartAsync(s, now, ct);
+        foreach (var a in plan.Actions) if (a is ProvisionNode n) await ProvisionAsync(n, now, ct);
+    }
+
+    private async ValueTask RejectAsync(RejectJob r, DateTimeOffset now, CancellationToken ct)
+    {
+        await store.RejectJobAsync(r.JobId, r.Reason, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobRejected, r.JobId, null, r.Reason), ct);
+    }
+
+    private async ValueTask PreemptAsync(PreemptJob p, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = await store.GetJobAsync(p.JobId, ct);
+        if (job is not { Status: JobStatus.Running }) return;
+        await executor.StopAsync(job, ct);
+        await EndInterruptedRunAsync(job, RunOutcome.Preempted, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobPreempted, job.Id, null, p.Reason), ct);
+    }
+
+    private async ValueTask EndInterruptedRunAsync(JobView job, RunOutcome outcome, DateTimeOffset now, CancellationToken ct)
+    {
+        var nodes = await NodesOfAsync(job, ct);
+        var saved = Progress.WorkSavedAt(job, now, Progress.SlowestModel(nodes), _options.RestartOverhead);
+        await store.EndRunAsync(job.Id, outcome, saved, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobRequeued, job.Id, null, $"requeued after {outcome}, resumes from {saved.TotalSeconds:F0} s of work"), ct);
+    }
+
+    private async ValueTask<List<Node>> NodesOfAsync(JobView job, CancellationToken ct)
+    {
+        var nodes = new List<Node>(job.Placements.Count);
+        foreach (var pl in job.Placements)
+            if (await store.GetNodeAsync(pl.NodeId, ct) is { } n) nodes.Add(n);
+        return nodes;
+    }
+
+    private async ValueTask TerminateAsync(string nodeId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var node = await store.GetNodeAsync(nodeId, ct);
+        if (node is null || node.State == NodeState.Terminated) return;
+        foreach (var job in await store.JobsOnNodeAsync(nodeId, ct))
+        {
+            await executor.StopAsync(job, ct);
+            await EndInterruptedRunAsync(job, RunOutcome.NodeLost, now, ct);
+        }
+        await provisioner.ReleaseAsync(node, ct);
+        await store.SetNodeStateAsync(nodeId, NodeState.Terminated, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeTerminated, null, nodeId, reason), ct);
+    }
+
+    private async ValueTask DrainAsync(DrainNode d, DateTimeOffset now, CancellationToken ct)
+    {
+        await store.SetNodeStateAsync(d.NodeId, NodeState.Draining, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeDraining, null, d.NodeId, d.Reason), ct);
+    }
+
+    private async ValueTask StartAsync(StartJob s, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = await store.StartJobAsync(s.JobId, s.Placements, now, ct);
+        var nodes = await NodesOfAsync(job, ct);
+        await executor.StartAsync(job, nodes, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, s.Reason), ct);
+    }
+
+    private async ValueTask ProvisionAsync(ProvisionNode p, DateTimeOffset now, CancellationToken ct)
+    {
+        var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
+        await store.AddNodeAsync(node, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
+        await provisioner.RequestAsync(node, ct);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnNodeReadyAsync(string nodeId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var node = await store.GetNodeAsync(nodeId, ct);
+        if (node is null || node.State == NodeState.Terminated) return;
+        await store.SetNodeStateAsync(nodeId, NodeState.Ready, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeReady, null, nodeId, "ready"), ct);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnProvisionFailedAsync(string nodeId, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var node = await store.GetNodeAsync(nodeId, ct);
+        if (node is null || node.State == NodeState.Terminated) return;
+        if (node.Market == Cloud.Market.Spot) await store.RecordSpotTroubleAsync(node.Offer.Zone, node.Offer.GpuModel, now, ct);
+        await store.SetNodeStateAsync(nodeId, NodeState.Terminated, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeProvisionFailed, null, nodeId, reason), ct);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnNodeLostAsync(string nodeId, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var node = await store.GetNodeAsync(nodeId, ct);
+        if (node is null || node.State == NodeState.Terminated) return;
+        if (node.Market == Cloud.Market.Spot) await store.RecordSpotTroubleAsync(node.Offer.Zone, node.Offer.GpuModel, now, ct);
+        foreach (var job in await store.JobsOnNodeAsync(nodeId, ct))
+        {
+            await executor.StopAsync(job, ct); // a gang's other members stop too
+            await EndInterruptedRunAsync(job, RunOutcome.NodeLost, now, ct);
+        }
+        await store.SetNodeStateAsync(nodeId, NodeState.Terminated, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeLost, null, nodeId, reason), ct);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnJobExitedAsync(string jobId, bool succeeded, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var job = await store.GetJobAsync(jobId, ct);
+        if (job is not { Status: JobStatus.Running }) return;
+        await store.EndRunAsync(jobId, succeeded ? RunOutcome.Completed : RunOutcome.Failed, TimeSpan.Zero, now, ct);
+        await store.AppendEventAsync(new ClusterEvent(now, succeeded ? EventKind.JobCompleted : EventKind.JobFailed, jobId, null, succeeded ? "completed" : "failed"), ct);
+    }
+}

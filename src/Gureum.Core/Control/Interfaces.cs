@@ -1,0 +1,83 @@
+using System.Collections.Immutable;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+
+namespace Gureum.Core.Control;
+
+/// <summary>
+/// Durable (or, in replay, in-memory) cluster state. Every mutation is one call so that a
+/// database store can make it one transaction. Implementations are used by one control loop at a
+/// time; they need not be thread-safe for concurrent mutation.
+/// </summary>
+public interface IClusterStore
+{
+    /// <summary>A frozen view for one decision.</summary>
+    ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Accept a job into the queue. Returns its view. Idempotent per job id: a second
+    /// call with the same id throws <see cref="InvalidOperationException"/>.</summary>
+    ValueTask<JobView> AddJobAsync(JobSpec spec, DateTimeOffset now, CancellationToken ct);
+
+    ValueTask<JobView?> GetJobAsync(string jobId, CancellationToken ct);
+    ValueTask<Node?> GetNodeAsync(string nodeId, CancellationToken ct);
+
+    /// <summary>Jobs currently running on a node.</summary>
+    ValueTask<IReadOnlyList<JobView>> JobsOnNodeAsync(string nodeId, CancellationToken ct);
+
+    /// <summary>Mark a job running on its placements and take the node resources.</summary>
+    ValueTask<JobView> StartJobAsync(string jobId, IReadOnlyList<Placement> placements, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>End the current run of a job. For <see cref="RunOutcome.Preempted"/> and
+    /// <see cref="RunOutcome.NodeLost"/> the job goes back to the queue with <paramref name="workSaved"/>.</summary>
+    ValueTask<JobView> EndRunAsync(string jobId, RunOutcome outcome, TimeSpan workSaved, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Mark a pending job as never runnable.</summary>
+    ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Add a node (requested, or ready for a fixed fleet).</summary>
+    ValueTask AddNodeAsync(Node node, CancellationToken ct);
+
+    /// <summary>Move a node through its lifecycle.</summary>
+    ValueTask<Node> SetNodeStateAsync(string nodeId, NodeState state, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Next node id (deterministic in replay).</summary>
+    string NewNodeId();
+
+    /// <summary>Record trouble in a spot market (failed request or reclaim).</summary>
+    ValueTask RecordSpotTroubleAsync(string zone, string? gpuModel, DateTimeOffset at, CancellationToken ct);
+
+    ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct);
+
+    /// <summary>Offers the cluster may buy.</summary>
+    IReadOnlyList<Offer> Offers { get; }
+}
+
+/// <summary>
+/// Gets and releases capacity. Requests are asynchronous: the backend later reports the node
+/// ready (or failed, or lost) through <see cref="IClusterObserver"/>. Release is idempotent.
+/// </summary>
+public interface INodeProvisioner
+{
+    ValueTask RequestAsync(Node node, CancellationToken ct);
+    ValueTask ReleaseAsync(Node node, CancellationToken ct);
+}
+
+/// <summary>
+/// Runs jobs on nodes. Start returns once the job is launched; its end is reported through
+/// <see cref="IClusterObserver.OnJobExitedAsync"/>. Stop is idempotent and does not report an exit.
+/// </summary>
+public interface IExecutor
+{
+    ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct);
+    ValueTask StopAsync(JobView job, CancellationToken ct);
+}
+
+/// <summary>What backends report back to the control loop. Live and replay use the same calls.</summary>
+public interface IClusterObserver
+{
+    ValueTask OnNodeReadyAsync(string nodeId, CancellationToken ct);
+    ValueTask OnProvisionFailedAsync(string nodeId, string reason, CancellationToken ct);
+    ValueTask OnNodeLostAsync(string nodeId, string reason, CancellationToken ct);
+    ValueTask OnJobExitedAsync(string jobId, bool succeeded, CancellationToken ct);
+}

@@ -1,0 +1,42 @@
+using System.Collections.Immutable;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+
+namespace Gureum.Core.Planning;
+
+/// <summary>
+/// Everything a decision may look at, frozen at one instant. Built by the store, read by the
+/// decision core, never mutated by anyone: the collections are immutable or private copies.
+/// </summary>
+public sealed record ClusterSnapshot
+{
+    public required DateTimeOffset Now { get; init; }
+    /// <summary>Queued jobs in arrival order.</summary>
+    public required IReadOnlyList<JobView> Pending { get; init; }
+    /// <summary>Running jobs keyed by <see cref="JobView.Seq"/>.</summary>
+    public required ImmutableSortedDictionary<long, JobView> Running { get; init; }
+    /// <summary>Alive nodes (not terminated), in creation order.</summary>
+    public required IReadOnlyList<Node> Nodes { get; init; }
+    /// <summary>What can be bought.</summary>
+    public required IReadOnlyList<Offer> Offers { get; init; }
+    /// <summary>Fair-share standing per lab.</summary>
+    public required IReadOnlyDictionary<string, LabShare> Labs { get; init; }
+    /// <summary>Spot market signals the control loop has seen (failed requests, preemptions).</summary>
+    public SpotSignals Spot { get; init; } = SpotSignals.Empty;
+}
+
+/// <summary>
+/// What the control plane has observed of spot markets: the last time a spot request failed or a
+/// spot node was reclaimed, per zone and GPU model. Policies that avoid troubled zones read it.
+/// </summary>
+public sealed record SpotSignals(ImmutableDictionary<string, DateTimeOffset> LastTroubleByZoneModel)
+{
+    public static SpotSignals Empty { get; } = new(ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal));
+
+    /// <summary>Key for a zone and GPU model.</summary>
+    public static string Key(string zone, string? gpuModel) => zone + "|" + (gpuModel ?? "cpu");
+
+    /// <summary>The last trouble in a zone for a model, if any.</summary>
+    public DateTimeOffset? LastTrouble(string zone, string? gpuModel) =>
+        LastTroubleByZoneModel.TryGetValue(Key(zone, gpuModel), out var t) ? t : null;
+}
