@@ -1,0 +1,209 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Scheduling;
+using Gureum.Scheduling.Framework;
+
+namespace Gureum.Autoscaling;
+
+/// <summary>Options shared by the elastic policies.</summary>
+public sealed record ElasticOptions
+{
+    /// <summary>An empty ready node is released after this long. Default 10 min (Kubernetes Cluster
+    /// Autoscaler's scale-down-unneeded-time).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>After a spot request fails or a spot node is reclaimed in a zone, that zone and GPU
+    /// model are avoided for this long. Default 1 h.</summary>
+    public TimeSpan SpotCooldown { get; init; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// A fixed fleet, never scaled: the on-premises or fixed-reservation baseline. Jobs that fit no
+/// fleet node are unschedulable.
+/// </summary>
+public sealed class StaticPolicy : IAutoscalerPolicy
+{
+    private readonly Dictionary<ShapeKey, bool> _memo = [];
+    private int _memoFleet = -1;
+
+    public string Name => "static";
+
+    public bool CanEverRun(JobSpec job, ClusterSnapshot snapshot, out string reason)
+    {
+        if (_memoFleet != snapshot.Nodes.Count) { _memo.Clear(); _memoFleet = snapshot.Nodes.Count; }
+        var key = ShapeKey.Of(job);
+        if (!_memo.TryGetValue(key, out var ok))
+        {
+            ok = false;
+            foreach (var n in snapshot.Nodes)
+                if (n.IsAlive && Eligibility.Allows(job, n)) { ok = true; break; }
+            _memo[key] = ok;
+        }
+        reason = ok ? "" : "fits no node of the fixed fleet";
+        return ok;
+    }
+
+    public AutoscaleDecision Decide(ClusterSnapshot snapshot, SchedulingResult scheduled) => new([], null);
+}
+
+/// <summary>A job's shape for memoizing feasibility (the spec fields that decide it).</summary>
+internal readonly record struct ShapeKey(ResourceRequest Resources, string Models, string Zones, SpotPreference Spot)
+{
+    public static ShapeKey Of(JobSpec job) => new(
+        job.Resources,
+        job.GpuModels.Count == 0 ? "" : string.Join('|', job.GpuModels),
+        job.Zones.Count == 0 ? "" : string.Join('|', job.Zones),
+        job.Spot);
+}
+
+/// <summary>
+/// Shared machinery of policies that buy and release nodes: memoized feasibility against the
+/// offers, packing of waiting jobs into capacity already on its way, capacity limits, and
+/// idle scale-down. Subclasses choose the offer and market for a job.
+/// </summary>
+public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
+{
+    private readonly Dictionary<ShapeKey, bool> _memo = [];
+    private IReadOnlyList<Offer>? _memoOffers;
+
+    protected ElasticOptions Options => options;
+
+    public abstract string Name { get; }
+
+    /// <summary>The offer and market to buy for a job that fits nowhere, or null to wait.</summary>
+    /// <param name="job">The waiting job.</param>
+    /// <param name="snapshot">The snapshot.</param>
+    /// <param name="hasCapacity">Whether one more node of an offer stays within its capacity limit.</param>
+    protected abstract (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity);
+
+    public bool CanEverRun(JobSpec job, ClusterSnapshot snapshot, out string reason)
+    {
+        if (!ReferenceEquals(_memoOffers, snapshot.Offers)) { _memo.Clear(); _memoOffers = snapshot.Offers; }
+        var key = ShapeKey.Of(job);
+        if (!_memo.TryGetValue(key, out var ok))
+        {
+            ok = snapshot.Offers.Any(o => Eligibility.Allows(job, o, Market.OnDemand) || Eligibility.Allows(job, o, Market.Spot))
+                 || snapshot.Nodes.Any(n => n.Fixed && Eligibility.Allows(job, n));
+            _memo[key] = ok;
+        }
+        reason = ok ? "" : "fits no offer in the catalog (check GPU model, zones, size and spot preference)";
+        return ok;
+    }
+
+    public AutoscaleDecision Decide(ClusterSnapshot snapshot, SchedulingResult scheduled)
+    {
+        var actions = new List<PlanAction>();
+        var ctx = scheduled.Context;
+
+        // Capacity on its way: booting nodes and what this decision buys, with waiting jobs packed in.
+        var virtualNodes = new List<Node>();
+        var perOffer = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in snapshot.Nodes)
+        {
+            perOffer[n.Offer.Id] = perOffer.GetValueOrDefault(n.Offer.Id) + 1;
+            if (n.IsInFlight) virtualNodes.Add(n);
+        }
+        bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
+
+        foreach (var w in scheduled.Waiting)
+        {
+            if (!w.CapacityHelps) continue;
+            var job = w.Job.Spec;
+            if (PackInto(virtualNodes, job)) continue;
+            if (Choose(job, snapshot, HasCapacity) is not { } choice) continue;
+            for (var k = 0; k < job.Resources.Nodes; k++)
+            {
+                var node = Node.Create($"virtual-{virtualNodes.Count}", choice.Offer, choice.Market, NodeState.Requested, snapshot.Now);
+                if (Fit.Slice(job.Resources, node) is { } slice) node = NodeAccounting.Allocate(node, slice);
+                virtualNodes.Add(node);
+                perOffer[choice.Offer.Id] = perOffer.GetValueOrDefault(choice.Offer.Id) + 1;
+                actions.Add(new ProvisionNode(choice.Offer, choice.Market, $"for {w.Job.Id}"));
+            }
+        }
+
+        DateTimeOffset? wake = null;
+        for (var i = 0; i < ctx.NodeCount; i++)
+        {
+            var node = ctx.NodeAt(i);
+            if (node.Fixed || node.RunningJobs > 0) continue;
+            if (node.State == NodeState.Draining)
+            {
+                actions.Add(new TerminateNode(node.Id, "drained"));
+                continue;
+            }
+            if (node.State != NodeState.Ready || node.IdleSince is not { } idle) continue;
+            var due = idle + options.IdleTimeout;
+            if (due <= snapshot.Now) actions.Add(new TerminateNode(node.Id, $"idle for {options.IdleTimeout.TotalMinutes:F0} min"));
+            else if (wake is null || due < wake) wake = due;
+        }
+        return new AutoscaleDecision(actions, wake);
+    }
+
+    private static bool PackInto(List<Node> virtualNodes, JobSpec job)
+    {
+        var r = job.Resources;
+        if (r.Nodes > 1) return false; // a gang gets fresh nodes of its own
+        for (var i = 0; i < virtualNodes.Count; i++)
+        {
+            var n = virtualNodes[i];
+            if (!Eligibility.Allows(job, n.Offer, n.Market)) continue;
+            if (Fit.Slice(r, n) is { } slice)
+            {
+                virtualNodes[i] = NodeAccounting.Allocate(n, slice);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The cheapest eligible offer in a market by hourly price (ties: fewer GPUs, then id).</summary>
+    protected static Offer? Cheapest(JobSpec job, IEnumerable<Offer> offers, Market market, Func<Offer, bool> hasCapacity)
+    {
+        Offer? best = null;
+        foreach (var o in offers)
+        {
+            if (!Eligibility.Allows(job, o, market) || !hasCapacity(o)) continue;
+            if (best is null) { best = o; continue; }
+            var c = o.PricePerHour(market)!.Value.CompareTo(best.PricePerHour(market)!.Value);
+            if (c < 0 || (c == 0 && (o.GpuCount < best.GpuCount || (o.GpuCount == best.GpuCount && string.CompareOrdinal(o.Id, best.Id) < 0)))) best = o;
+        }
+        return best;
+    }
+}
+
+/// <summary>
+/// Like the Kubernetes Cluster Autoscaler: when jobs wait, buy the cheapest on-demand offer that
+/// fits each one (packing later jobs into nodes already on their way); release nodes idle for
+/// <see cref="ElasticOptions.IdleTimeout"/>.
+/// </summary>
+public sealed class ReactivePolicy(ElasticOptions? options = null) : ElasticPolicy(options ?? new ElasticOptions())
+{
+    public override string Name => "reactive";
+
+    protected override (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity) =>
+        Cheapest(job, snapshot.Offers, Market.OnDemand, hasCapacity) is { } o ? (o, Market.OnDemand) : null;
+}
+
+/// <summary>
+/// Like SkyPilot managed spot jobs: spot first, in the cheapest zone without recent trouble; after
+/// a failed request or a reclaim the zone is avoided for <see cref="ElasticOptions.SpotCooldown"/>
+/// and the job retries another zone, falling back to on-demand when no spot zone is left (unless
+/// it wants spot only). Jobs restart from their last checkpoint.
+/// </summary>
+public sealed class SpotFallbackPolicy(ElasticOptions? options = null) : ElasticPolicy(options ?? new ElasticOptions())
+{
+    public override string Name => "spot-fallback";
+
+    protected override (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
+    {
+        if (job.Spot != SpotPreference.Never)
+        {
+            var calm = snapshot.Offers.Where(o =>
+                snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is not { } t || snapshot.Now - t >= Options.SpotCooldown);
+            if (Cheapest(job, calm, Market.Spot, hasCapacity) is { } spot) return (spot, Market.Spot);
+            if (job.Spot == SpotPreference.Always) return null;
+        }
+        return Cheapest(job, snapshot.Offers, Market.OnDemand, hasCapacity) is { } od ? (od, Market.OnDemand) : null;
+    }
+}

@@ -1,0 +1,310 @@
+using System.Collections.Immutable;
+using Gureum.Core.Cloud;
+using Gureum.Core.Control;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+
+namespace Gureum.Core.Persistence;
+
+/// <summary>Options of <see cref="InMemoryClusterStore"/>.</summary>
+public sealed record InMemoryStoreOptions
+{
+    /// <summary>Keep every event in memory (<see cref="InMemoryClusterStore.Events"/>). Default true;
+    /// large replays turn it off and keep only counts.</summary>
+    public bool KeepEvents { get; init; } = true;
+
+    /// <summary>Fair-share usage half-life. Default 7 days (Slurm's PriorityDecayHalfLife default).</summary>
+    public TimeSpan FairShareHalfLife { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Fair-share weight per lab; labs not listed weigh 1.</summary>
+    public IReadOnlyDictionary<string, double> LabWeights { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Concurrent-GPU quota per lab; labs not listed have none.</summary>
+    public IReadOnlyDictionary<string, double> LabGpuQuotas { get; init; } = new Dictionary<string, double>();
+}
+
+/// <summary>
+/// The replay's store: all state in memory, snapshots in O(1) for the job collections (persistent
+/// immutable collections) and O(nodes) only when a node changed. Not thread-safe.
+/// </summary>
+public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemoryStoreOptions? options = null) : IClusterStore
+{
+    private static readonly IComparer<JobView> BySeq = Comparer<JobView>.Create((a, b) => a.Seq.CompareTo(b.Seq));
+
+    private readonly InMemoryStoreOptions _options = options ?? new InMemoryStoreOptions();
+    private readonly Dictionary<string, JobView> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<JobRun>> _runs = new(StringComparer.Ordinal);
+    private ImmutableList<JobView> _pending = ImmutableList<JobView>.Empty;
+    private ImmutableSortedDictionary<long, JobView> _running = ImmutableSortedDictionary<long, JobView>.Empty;
+    private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly List<Node> _alive = [];
+    private readonly Dictionary<string, int> _aliveIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _jobsOnNode = new(StringComparer.Ordinal);
+    private Node[]? _aliveArray;
+    private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
+    private ImmutableDictionary<string, DateTimeOffset> _spotTrouble = SpotSignals.Empty.LastTroubleByZoneModel;
+    private readonly List<ClusterEvent> _events = [];
+    private readonly Dictionary<EventKind, long> _eventCounts = [];
+    private long _jobSeq;
+    private long _nodeSeq;
+
+    private sealed class LabState
+    {
+        public double Decayed;
+        public long RunningMilli;
+        public DateTimeOffset Updated;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Offer> Offers => offers;
+
+    /// <summary>Recorded events (empty when <see cref="InMemoryStoreOptions.KeepEvents"/> is off).</summary>
+    public IReadOnlyList<ClusterEvent> Events => _events;
+
+    /// <summary>How many events of each kind were recorded.</summary>
+    public IReadOnlyDictionary<EventKind, long> EventCounts => _eventCounts;
+
+    /// <summary>Every job ever added, in its latest state.</summary>
+    public IEnumerable<JobView> AllJobs => _jobs.Values;
+
+    /// <summary>Every node ever added, in its latest state.</summary>
+    public IEnumerable<Node> AllNodes => _nodes.Values;
+
+    /// <summary>Alive nodes in creation order.</summary>
+    public IReadOnlyList<Node> AliveNodes => _alive;
+
+    /// <summary>Jobs queued now.</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>Jobs running now.</summary>
+    public int RunningCount => _running.Count;
+
+    /// <summary>The runs of a job so far.</summary>
+    public IReadOnlyList<JobRun> RunsOf(string jobId) => _runs.TryGetValue(jobId, out var r) ? r : [];
+
+    /// <inheritdoc />
+    public ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        _aliveArray ??= _alive.ToArray();
+        var labs = new Dictionary<string, LabShare>(_labs.Count, StringComparer.Ordinal);
+        foreach (var (name, s) in _labs)
+        {
+            Decay(s, now);
+            labs[name] = new LabShare(name, Weight(name), s.Decayed, s.RunningMilli, Quota(name));
+        }
+        return ValueTask.FromResult(new ClusterSnapshot
+        {
+            Now = now,
+            Pending = _pending,
+            Running = _running,
+            Nodes = _aliveArray,
+            Offers = offers,
+            Labs = labs,
+            Spot = new SpotSignals(_spotTrouble),
+        });
+    }
+
+    private double Weight(string lab) => _options.LabWeights.TryGetValue(lab, out var w) ? w : 1.0;
+    private double? Quota(string lab) => _options.LabGpuQuotas.TryGetValue(lab, out var q) ? q : null;
+
+    /// <summary>Decayed usage: exponential decay of the past plus the GPU-seconds used since the last update.</summary>
+    private void Decay(LabState s, DateTimeOffset now)
+    {
+        var dt = (now - s.Updated).TotalSeconds;
+        if (dt <= 0) return;
+        var halfLife = _options.FairShareHalfLife.TotalSeconds;
+        var f = Math.Pow(0.5, dt / halfLife);
+        s.Decayed = s.Decayed * f + s.RunningMilli / 1000.0 * dt * (1 + f) / 2;
+        s.Updated = now;
+    }
+
+    private LabState Lab(string name, DateTimeOffset now)
+    {
+        if (!_labs.TryGetValue(name, out var s)) _labs[name] = s = new LabState { Updated = now };
+        Decay(s, now);
+        return s;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobView> AddJobAsync(JobSpec spec, DateTimeOffset now, CancellationToken ct)
+    {
+        if (_jobs.ContainsKey(spec.Id)) throw new InvalidOperationException($"Job {spec.Id} already exists.");
+        var view = new JobView { Seq = _jobSeq++, Spec = spec, Status = JobStatus.Pending, QueuedSince = now };
+        _jobs[spec.Id] = view;
+        _pending = _pending.Add(view); // arrival order = Seq order
+        Lab(spec.Lab, now);
+        return ValueTask.FromResult(view);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobView?> GetJobAsync(string jobId, CancellationToken ct) =>
+        ValueTask.FromResult(_jobs.TryGetValue(jobId, out var j) ? j : null);
+
+    /// <inheritdoc />
+    public ValueTask<Node?> GetNodeAsync(string nodeId, CancellationToken ct) =>
+        ValueTask.FromResult(_nodes.TryGetValue(nodeId, out var n) ? n : null);
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<JobView>> JobsOnNodeAsync(string nodeId, CancellationToken ct)
+    {
+        IReadOnlyList<JobView> list = _jobsOnNode.TryGetValue(nodeId, out var ids)
+            ? ids.Order(StringComparer.Ordinal).Select(id => _jobs[id]).ToList()
+            : [];
+        return ValueTask.FromResult(list);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobView> StartJobAsync(string jobId, IReadOnlyList<Placement> placements, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = _jobs[jobId];
+        if (job.Status != JobStatus.Pending) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not pending.");
+        foreach (var p in placements)
+        {
+            var node = _nodes[p.NodeId];
+            if (node.State != NodeState.Ready) throw new InvalidOperationException($"Node {p.NodeId} is {node.State}, not ready.");
+            ReplaceNode(NodeAccounting.Allocate(node, p));
+            if (!_jobsOnNode.TryGetValue(p.NodeId, out var set)) _jobsOnNode[p.NodeId] = set = new HashSet<string>(StringComparer.Ordinal);
+            set.Add(jobId);
+        }
+        RemovePending(job);
+        var running = job with
+        {
+            Status = JobStatus.Running,
+            Attempts = job.Attempts + 1,
+            RunStartedAt = now,
+            FirstStartedAt = job.FirstStartedAt ?? now,
+            Placements = placements,
+            WaitReason = null,
+        };
+        _jobs[jobId] = running;
+        _running = _running.Add(running.Seq, running);
+        Lab(job.Spec.Lab, now).RunningMilli += MilliOf(placements);
+        return ValueTask.FromResult(running);
+    }
+
+    private static long MilliOf(IReadOnlyList<Placement> placements)
+    {
+        long m = 0;
+        foreach (var p in placements) m += p.MilliGpus;
+        return m;
+    }
+
+    private void RemovePending(JobView job)
+    {
+        var i = _pending.BinarySearch(job, BySeq);
+        if (i < 0) throw new InvalidOperationException($"Job {job.Id} is not in the queue.");
+        _pending = _pending.RemoveAt(i);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobView> EndRunAsync(string jobId, RunOutcome outcome, TimeSpan workSaved, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = _jobs[jobId];
+        if (job.Status != JobStatus.Running) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not running.");
+        string? model = null;
+        foreach (var p in job.Placements)
+        {
+            var node = _nodes[p.NodeId];
+            model ??= node.Offer.GpuModel;
+            // A lost node's resources vanish with it; only live nodes get them back.
+            if (node.State != NodeState.Terminated) ReplaceNode(NodeAccounting.Release(node, p, now));
+            _jobsOnNode[p.NodeId].Remove(jobId);
+        }
+        if (!_runs.TryGetValue(jobId, out var runs)) _runs[jobId] = runs = new List<JobRun>(1);
+        runs.Add(new JobRun(job.RunStartedAt!.Value, now, string.Join('+', job.Placements.Select(p => p.NodeId)), model, outcome));
+        Lab(job.Spec.Lab, now).RunningMilli -= MilliOf(job.Placements);
+        _running = _running.Remove(job.Seq);
+
+        JobView next;
+        if (outcome is RunOutcome.Preempted or RunOutcome.NodeLost)
+        {
+            next = job with { Status = JobStatus.Pending, RunStartedAt = null, Placements = [], WorkSaved = workSaved, QueuedSince = now };
+            var i = _pending.BinarySearch(next, BySeq);
+            _pending = _pending.Insert(~i, next);
+        }
+        else
+        {
+            var status = outcome switch
+            {
+                RunOutcome.Completed => JobStatus.Completed,
+                RunOutcome.Cancelled => JobStatus.Cancelled,
+                _ => JobStatus.Failed,
+            };
+            next = job with { Status = status, RunStartedAt = null, WorkSaved = outcome == RunOutcome.Completed ? job.Spec.Duration ?? workSaved : workSaved };
+        }
+        _jobs[jobId] = next;
+        return ValueTask.FromResult(next);
+    }
+
+    /// <inheritdoc />
+    public ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = _jobs[jobId];
+        if (job.Status != JobStatus.Pending) return ValueTask.CompletedTask;
+        RemovePending(job);
+        _jobs[jobId] = job with { Status = JobStatus.Unschedulable, WaitReason = reason };
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask AddNodeAsync(Node node, CancellationToken ct)
+    {
+        if (_nodes.ContainsKey(node.Id)) throw new InvalidOperationException($"Node {node.Id} already exists.");
+        _nodes[node.Id] = node;
+        _aliveIndex[node.Id] = _alive.Count;
+        _alive.Add(node);
+        _aliveArray = null;
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Node> SetNodeStateAsync(string nodeId, NodeState state, DateTimeOffset now, CancellationToken ct)
+    {
+        var node = _nodes[nodeId];
+        var next = state switch
+        {
+            NodeState.Ready => node with { State = state, ReadyAt = now, IdleSince = node.RunningJobs == 0 ? now : null },
+            NodeState.Terminated => node with { State = state, TerminatedAt = now },
+            _ => node with { State = state },
+        };
+        if (state == NodeState.Terminated)
+        {
+            _nodes[nodeId] = next;
+            var i = _aliveIndex[nodeId];
+            _alive.RemoveAt(i);
+            _aliveIndex.Remove(nodeId);
+            for (var k = i; k < _alive.Count; k++) _aliveIndex[_alive[k].Id] = k;
+            _aliveArray = null;
+        }
+        else
+        {
+            ReplaceNode(next);
+        }
+        return ValueTask.FromResult(next);
+    }
+
+    private void ReplaceNode(Node node)
+    {
+        _nodes[node.Id] = node;
+        if (_aliveIndex.TryGetValue(node.Id, out var i)) _alive[i] = node;
+        _aliveArray = null;
+    }
+
+    /// <inheritdoc />
+    public string NewNodeId() => $"n{_nodeSeq++:D6}";
+
+    /// <inheritdoc />
+    public ValueTask RecordSpotTroubleAsync(string zone, string? gpuModel, DateTimeOffset at, CancellationToken ct)
+    {
+        _spotTrouble = _spotTrouble.SetItem(SpotSignals.Key(zone, gpuModel), at);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct)
+    {
+        _eventCounts[e.Kind] = _eventCounts.GetValueOrDefault(e.Kind) + 1;
+        if (_options.KeepEvents) _events.Add(e);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,117 @@
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+
+namespace Gureum.Scheduling.Framework;
+
+/// <summary>
+/// One decision's working state over a frozen snapshot: the snapshot's nodes plus the tentative
+/// placements and preemptions made so far in this decision (an overlay; the snapshot is never
+/// touched). Created per decision; not thread-safe.
+/// </summary>
+public sealed class SchedulingContext
+{
+    private readonly Dictionary<int, Node> _overlay = [];
+    private readonly Dictionary<string, int> _indexById;
+    private Dictionary<string, List<JobView>>? _runningByNode;
+    private readonly HashSet<long> _preempted = [];
+    private readonly Dictionary<string, long> _labMilli = new(StringComparer.Ordinal);
+
+    private readonly IReadOnlyList<IFilterPlugin> _filters;
+
+    /// <summary>A context over a snapshot, filtering nodes with the profile's filter plugins.</summary>
+    public SchedulingContext(ClusterSnapshot snapshot, IReadOnlyList<IFilterPlugin> filters)
+    {
+        Snapshot = snapshot;
+        _filters = filters;
+        _indexById = new Dictionary<string, int>(snapshot.Nodes.Count, StringComparer.Ordinal);
+        for (var i = 0; i < snapshot.Nodes.Count; i++) _indexById[snapshot.Nodes[i].Id] = i;
+        foreach (var n in snapshot.Nodes)
+        {
+            if (!n.IsSchedulable) continue;
+            var whole = n.FreeWholeGpus;
+            if (whole > MaxFreeWholeGpus) MaxFreeWholeGpus = whole;
+            var milli = n.MaxFreeMilli;
+            if (milli > MaxFreeMilli) MaxFreeMilli = milli;
+            if (n.FreeCpus > MaxFreeCpus) MaxFreeCpus = n.FreeCpus;
+            if (n.FreeMemoryGiB > MaxFreeMemoryGiB) MaxFreeMemoryGiB = n.FreeMemoryGiB;
+        }
+    }
+
+    public ClusterSnapshot Snapshot { get; }
+    public DateTimeOffset Now => Snapshot.Now;
+    public int NodeCount => Snapshot.Nodes.Count;
+
+    /// <summary>Upper bounds of free resources on any one schedulable node at the start of the
+    /// decision; placements only lower the truth, so a job above them cannot fit anywhere.</summary>
+    public int MaxFreeWholeGpus { get; }
+    public int MaxFreeMilli { get; }
+    public double MaxFreeCpus { get; }
+    public double MaxFreeMemoryGiB { get; }
+
+    /// <summary>Runs the filter chain; the first failure wins.</summary>
+    public Status Filter(JobView job, Node node)
+    {
+        foreach (var f in _filters)
+        {
+            var s = f.Filter(job, node, this);
+            if (!s.IsSuccess) return s;
+        }
+        return Status.Ok;
+    }
+
+    /// <summary>The node at an index, with this decision's tentative changes.</summary>
+    public Node NodeAt(int i) => _overlay.TryGetValue(i, out var n) ? n : Snapshot.Nodes[i];
+
+    /// <summary>A node by id with tentative changes, or null if not alive.</summary>
+    public Node? NodeById(string id) => _indexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
+
+    /// <summary>Whether a job could fit anywhere by the upper bounds (cheap pre-check).</summary>
+    public bool MightFitSomewhere(ResourceRequest r) =>
+        r.Gpus <= MaxFreeWholeGpus && (r.GpuMilli == 0 || r.GpuMilli <= MaxFreeMilli)
+        && r.Cpus <= MaxFreeCpus + 1e-9 && r.MemoryGiB <= MaxFreeMemoryGiB + 1e-9;
+
+    /// <summary>Records a placement in the overlay.</summary>
+    public void Commit(JobView job, IReadOnlyList<Placement> placements)
+    {
+        foreach (var p in placements)
+        {
+            var i = _indexById[p.NodeId];
+            _overlay[i] = NodeAccounting.Allocate(NodeAt(i), p);
+        }
+        _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + placements.Sum(p => (long)p.MilliGpus);
+    }
+
+    /// <summary>Records a preemption in the overlay: its resources are free for this decision.</summary>
+    public void Evict(JobView victim)
+    {
+        if (!_preempted.Add(victim.Seq)) return;
+        foreach (var p in victim.Placements)
+            if (_indexById.TryGetValue(p.NodeId, out var i)) _overlay[i] = NodeAccounting.Release(NodeAt(i), p, Now);
+        _labMilli[victim.Spec.Lab] = LabMilli(victim.Spec.Lab) - victim.Placements.Sum(p => (long)p.MilliGpus);
+    }
+
+    public bool IsEvicted(JobView job) => _preempted.Contains(job.Seq);
+
+    /// <summary>Milli-GPUs a lab holds, counting this decision's placements and evictions.</summary>
+    public long LabMilli(string lab) =>
+        _labMilli.TryGetValue(lab, out var m) ? m : Snapshot.Labs.TryGetValue(lab, out var s) ? s.RunningMilliGpus : 0;
+
+    /// <summary>Running jobs on a node (from the snapshot; built on first use).</summary>
+    public IReadOnlyList<JobView> RunningOn(string nodeId)
+    {
+        if (_runningByNode is null)
+        {
+            _runningByNode = new Dictionary<string, List<JobView>>(StringComparer.Ordinal);
+            foreach (var j in Snapshot.Running.Values)
+                foreach (var p in j.Placements)
+                {
+                    if (!_runningByNode.TryGetValue(p.NodeId, out var l)) _runningByNode[p.NodeId] = l = [];
+                    l.Add(j);
+                }
+        }
+        return _runningByNode.TryGetValue(nodeId, out var list) ? list : [];
+    }
+
+    /// <summary>Nodes whose state changed in this decision (placements or evictions).</summary>
+    public IEnumerable<Node> ChangedNodes => _overlay.Values;
+}

@@ -1,0 +1,157 @@
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Scheduling.Framework;
+
+namespace Gureum.Scheduling;
+
+/// <summary>What one scheduling pass decided.</summary>
+/// <param name="Actions">Starts and preemptions, in the order they were decided.</param>
+/// <param name="Waiting">Jobs left in the queue and why, in queue order.</param>
+/// <param name="Context">The decision's working state (tentative placements), for the autoscaler.</param>
+public sealed record SchedulingResult(IReadOnlyList<PlanAction> Actions, IReadOnlyList<WaitingJob> Waiting, SchedulingContext Context);
+
+/// <summary>A job left waiting, with the reason; <paramref name="CapacityHelps"/> is false when
+/// more nodes would not let it start (a quota holds it).</summary>
+public readonly record struct WaitingJob(JobView Job, string Reason, bool CapacityHelps = true);
+
+/// <summary>
+/// One pass of the scheduling framework over a snapshot: queue-sort → (quota) → filter → score →
+/// gang reserve → preemption → backfill. Pure: reads the snapshot, returns actions.
+/// </summary>
+/// <remarks>
+/// <code>
+/// pending ──sort──► for each job: quota? ─► fits somewhere (upper bound)? ─► filter+score nodes
+///                     │ placed: backfill allows? ─► StartJob (overlay updated)
+///                     └ not placed: preempt victims? ─► PreemptJob… + StartJob
+///                                   else wait; first blocked job gets a backfill reservation
+///                                   (or, strict order, blocks everything after it)
+/// </code>
+/// Cost per decision: O(p log p) to sort p pending jobs, plus O(nodes) per job that passes the
+/// upper-bound check; jobs that cannot fit anywhere cost O(1).
+/// </remarks>
+public sealed class Scheduler(Profile profile)
+{
+    public Profile Profile => profile;
+
+    public SchedulingResult Schedule(ClusterSnapshot snapshot)
+    {
+        var ctx = new SchedulingContext(snapshot, profile.Filters);
+        var actions = new List<PlanAction>();
+        var waiting = new List<WaitingJob>();
+        if (snapshot.Pending.Count == 0) return new SchedulingResult(actions, waiting, ctx);
+
+        var order = Sort(snapshot.Pending, ctx);
+        Reservation? reservation = null;
+        for (var idx = 0; idx < order.Length; idx++)
+        {
+            var job = order[idx];
+            var r = job.Spec.Resources;
+            if (OverQuota(job, ctx) is { } quotaReason)
+            {
+                waiting.Add(new WaitingJob(job, quotaReason, CapacityHelps: false));
+                continue;
+            }
+            var placements = ctx.MightFitSomewhere(r) ? Place(job, ctx) : null;
+            if (placements is not null)
+            {
+                if (reservation is not null && !profile.Backfill!.MayStart(job, placements, reservation, ctx))
+                {
+                    waiting.Add(new WaitingJob(job, $"backfill: would delay {reservation.JobId}, reserved for {reservation.At:u}"));
+                    continue;
+                }
+                ctx.Commit(job, placements);
+                actions.Add(new StartJob(job.Id, placements, reservation is null ? "fits" : "backfilled"));
+                continue;
+            }
+            if (reservation is null && profile.Preemption?.SelectVictims(job, ctx) is { Count: > 0 } victims)
+            {
+                foreach (var v in victims)
+                {
+                    ctx.Evict(v);
+                    actions.Add(new PreemptJob(v.Id, $"preempted for {job.Id} (priority {job.Spec.Priority} > {v.Spec.Priority})"));
+                }
+                if (Place(job, ctx) is { } after)
+                {
+                    ctx.Commit(job, after);
+                    actions.Add(new StartJob(job.Id, after, "after preemption"));
+                    continue;
+                }
+            }
+            waiting.Add(new WaitingJob(job, ctx.MightFitSomewhere(r) ? "no eligible node has room" : "no node has enough free resources"));
+            if (profile.Backfill is not null)
+            {
+                reservation ??= profile.Backfill.Reserve(job, ctx);
+            }
+            else if (profile.StrictOrder)
+            {
+                for (var rest = idx + 1; rest < order.Length; rest++)
+                    waiting.Add(new WaitingJob(order[rest], $"behind {job.Id} (strict order)"));
+                break;
+            }
+        }
+        return new SchedulingResult(actions, waiting, ctx);
+    }
+
+    private JobView[] Sort(IReadOnlyList<JobView> pending, SchedulingContext ctx)
+    {
+        var order = pending.ToArray();
+        var sorts = profile.QueueSort;
+        Array.Sort(order, (a, b) =>
+        {
+            foreach (var s in sorts)
+            {
+                var c = s.Compare(a, b, ctx);
+                if (c != 0) return c;
+            }
+            return a.Seq.CompareTo(b.Seq);
+        });
+        return order;
+    }
+
+    private static string? OverQuota(JobView job, SchedulingContext ctx)
+    {
+        if (!ctx.Snapshot.Labs.TryGetValue(job.Spec.Lab, out var lab) || lab.MaxConcurrentGpus is not { } quota) return null;
+        var want = (long)job.Spec.Resources.MilliGpusPerNode * job.Spec.Resources.Nodes;
+        return ctx.LabMilli(job.Spec.Lab) + want > quota * 1000 ? $"lab {lab.Name} at its quota of {quota} concurrent GPUs" : null;
+    }
+
+    /// <summary>Best-scored placement for every gang member on distinct nodes, or null.</summary>
+    private List<Placement>? Place(JobView job, SchedulingContext ctx)
+    {
+        var r = job.Spec.Resources;
+        if (r.Nodes <= 1)
+        {
+            var best = -1;
+            var bestScore = double.NegativeInfinity;
+            for (var i = 0; i < ctx.NodeCount; i++)
+            {
+                var node = ctx.NodeAt(i);
+                if (!node.IsSchedulable || !Fit.Fits(r, node) || !ctx.Filter(job, node).IsSuccess) continue;
+                var score = Score(job, node, ctx);
+                if (score > bestScore)
+                {
+                    bestScore = score;
+                    best = i;
+                }
+            }
+            return best < 0 ? null : [Fit.Slice(r, ctx.NodeAt(best))!];
+        }
+
+        var feasible = new List<(double Score, int Index)>();
+        for (var i = 0; i < ctx.NodeCount; i++)
+        {
+            var node = ctx.NodeAt(i);
+            if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(job, node).IsSuccess) feasible.Add((Score(job, node, ctx), i));
+        }
+        if (feasible.Count < r.Nodes) return null;
+        feasible.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
+        return feasible.Take(r.Nodes).Select(f => Fit.Slice(r, ctx.NodeAt(f.Index))!).ToList();
+    }
+
+    private double Score(JobView job, Node node, SchedulingContext ctx)
+    {
+        var total = 0.0;
+        foreach (var (plugin, weight) in profile.Scores) total += weight * plugin.Score(job, node, ctx);
+        return total;
+    }
+}

@@ -1,0 +1,75 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+
+namespace Gureum.Simulation.Metrics;
+
+/// <summary>
+/// Lower bounds as DESIGN.md defines them. A job's cost bound is the least, over the offers it may
+/// use, of hourly price × the share of that node it needs by its binding resource × its run time on
+/// that node's GPU (× its node count): perfect packing, no idle, no boot, no preemption. Its JCT
+/// bound is its run time on the fastest eligible GPU.
+/// </summary>
+public sealed class LowerBounds(IReadOnlyList<Offer> offers)
+{
+    private readonly Dictionary<(ResourceRequest, string, string, string, bool), (double Usd, double Speed)> _memo = [];
+
+    /// <summary>Cost bound in USD for a job, spot prices allowed or on-demand only; null when no offer fits.</summary>
+    public double? Cost(JobSpec job, bool allowSpot)
+    {
+        var (perRefHour, _) = Best(job, allowSpot);
+        return double.IsPositiveInfinity(perRefHour) ? null : perRefHour * (job.Duration ?? TimeSpan.Zero).TotalHours;
+    }
+
+    /// <summary>JCT bound: run time on the fastest eligible GPU (any market).</summary>
+    public TimeSpan? Jct(JobSpec job)
+    {
+        var d = job.Duration ?? TimeSpan.Zero;
+        if (job.Resources.MilliGpusPerNode == 0) return d;
+        var (_, speed) = Best(job, allowSpot: true);
+        return speed <= 0 ? null : TimeSpan.FromTicks((long)(d.Ticks * GpuModels.SpeedOf(job.ReferenceGpu) / speed));
+    }
+
+    /// <summary>(least USD per hour of reference run time, fastest eligible GPU speed).</summary>
+    private (double Usd, double Speed) Best(JobSpec job, bool allowSpot)
+    {
+        var key = (job.Resources, string.Join('|', job.GpuModels), string.Join('|', job.Zones), job.ReferenceGpu + "/" + job.Spot, allowSpot);
+        if (_memo.TryGetValue(key, out var v)) return v;
+        var best = double.PositiveInfinity;
+        var fastest = 0.0;
+        var r = job.Resources;
+        foreach (var o in offers)
+        {
+            if (!ShapeAllows(job, o)) continue;
+            var speedFactor = r.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(job.ReferenceGpu) / GpuModels.SpeedOf(o.GpuModel) : 1.0;
+            if (r.MilliGpusPerNode > 0) fastest = Math.Max(fastest, GpuModels.SpeedOf(o.GpuModel));
+            var share = Share(r, o);
+            foreach (var market in allowSpot ? [Market.OnDemand, Market.Spot] : new[] { Market.OnDemand })
+            {
+                if (job.Spot == SpotPreference.Never && market == Market.Spot) continue;
+                if (job.Spot == SpotPreference.Always && market == Market.OnDemand) continue;
+                if (o.PricePerHour(market) is not { } price) continue;
+                var usd = (double)price * share * speedFactor * r.Nodes;
+                if (usd < best) best = usd;
+            }
+        }
+        return _memo[key] = (best, fastest);
+    }
+
+    /// <summary>The share of a node a slice needs by its binding resource.</summary>
+    public static double Share(ResourceRequest r, Offer o)
+    {
+        var gpu = o.GpuCount > 0 ? r.MilliGpusPerNode / 1000.0 / o.GpuCount : 0;
+        var cpu = o.VCpus > 0 ? r.Cpus / o.VCpus : 0;
+        var mem = o.MemoryGiB > 0 ? r.MemoryGiB / o.MemoryGiB : 0;
+        return Math.Max(gpu, Math.Max(cpu, mem));
+    }
+
+    private static bool ShapeAllows(JobSpec job, Offer o)
+    {
+        var r = job.Resources;
+        if (!Scheduling.Framework.Fit.FitsEmpty(r, o.GpuCount, o.VCpus, o.MemoryGiB)) return false;
+        if (r.MilliGpusPerNode > 0 && job.GpuModels.Count > 0 && !job.GpuModels.Contains(o.GpuModel ?? "", StringComparer.OrdinalIgnoreCase)) return false;
+        if (job.Zones.Count > 0 && !job.Zones.Any(z => string.Equals(z, o.Zone, StringComparison.OrdinalIgnoreCase) || string.Equals(z, o.Region, StringComparison.OrdinalIgnoreCase))) return false;
+        return true;
+    }
+}

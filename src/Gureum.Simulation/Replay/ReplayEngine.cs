@@ -1,0 +1,191 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Control;
+using Gureum.Core.Domain;
+using Gureum.Core.Persistence;
+using Gureum.Core.Planning;
+
+namespace Gureum.Simulation.Replay;
+
+/// <summary>Options of one replay.</summary>
+public sealed record ReplayOptions
+{
+    /// <summary>Time before a restarted job makes progress again. Default 30 s.</summary>
+    public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Minimum billed time per node. Default 60 s (AWS/GCP per-second billing minimum).</summary>
+    public TimeSpan MinimumBilled { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Sampling period of the fleet/queue/spend time series. Default 10 min of simulated time.</summary>
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>The replay stops this long after the last submission even if jobs remain. Default 365 days.</summary>
+    public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(365);
+    /// <summary>Keep the full event log in memory. Default false.</summary>
+    public bool KeepEvents { get; init; }
+    /// <summary>Fair-share and quota settings of the store.</summary>
+    public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
+}
+
+/// <summary>Everything one replay needs.</summary>
+public sealed record ReplaySetup
+{
+    public required IDecisionCore Core { get; init; }
+    /// <summary>Jobs sorted by submission time.</summary>
+    public required IReadOnlyList<JobSpec> Jobs { get; init; }
+    public required IReadOnlyList<Offer> Offers { get; init; }
+    /// <summary>Nodes present and billed from the start (the static policy's fleet); empty otherwise.</summary>
+    public IReadOnlyList<Node> FixedFleet { get; init; } = [];
+    public ISpotMarket Spot { get; init; } = CalmSpotMarket.Instance;
+    public ReplayOptions Options { get; init; } = new();
+}
+
+/// <summary>One point of the replay's time series.</summary>
+public readonly record struct ReplaySample(DateTimeOffset At, int Nodes, int Gpus, int Pending, int Running, decimal SpendUsd);
+
+/// <summary>What a replay produced: final job states and runs, node bills, time series.</summary>
+public sealed record ReplayOutcome
+{
+    public required string Policy { get; init; }
+    public required DateTimeOffset Start { get; init; }
+    public required DateTimeOffset End { get; init; }
+    public required IReadOnlyList<JobView> Jobs { get; init; }
+    public required IReadOnlyDictionary<string, IReadOnlyList<JobRun>> Runs { get; init; }
+    public required IReadOnlyList<NodeBill> Bills { get; init; }
+    public required IReadOnlyList<ReplaySample> Samples { get; init; }
+    public required IReadOnlyDictionary<EventKind, long> EventCounts { get; init; }
+    public required IReadOnlyList<ClusterEvent> Events { get; init; }
+    public required long Decisions { get; init; }
+    /// <summary>Offers the policy could use (for lower bounds): the catalog, or the fixed fleet's.</summary>
+    public required IReadOnlyList<Offer> UsableOffers { get; init; }
+}
+
+/// <summary>
+/// Discrete-event replay: drives the very same <see cref="ControlLoop"/> as the server, at event
+/// times, with a <see cref="SimulationTimeProvider"/>, the in-memory store, the simulated cloud and
+/// the simulated executor. Events at one instant are applied together, then one decision is taken.
+/// Deterministic: same inputs and seed (in the spot market), same outcome.
+/// </summary>
+public static class ReplayEngine
+{
+    /// <summary>Runs a replay to the end. <paramref name="progress"/> gets the share of jobs submitted.</summary>
+    public static async Task<ReplayOutcome> RunAsync(ReplaySetup setup, IProgress<double>? progress = null, CancellationToken ct = default)
+    {
+        var jobs = setup.Jobs;
+        var opt = setup.Options;
+        var start = jobs.Count > 0 ? jobs[0].SubmitTime : DateTimeOffset.UnixEpoch;
+        var time = new SimulationTimeProvider(start);
+        var events = new EventQueue();
+        var store = new InMemoryClusterStore(setup.Offers, opt.Store with { KeepEvents = opt.KeepEvents });
+        var cloud = new SimulatedCloud(setup.Spot, events, time, opt.MinimumBilled);
+        var executor = new SimulatedExecutor(events, time, opt.RestartOverhead);
+        var loop = new ControlLoop(store, setup.Core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });
+
+        foreach (var n in setup.FixedFleet)
+        {
+            var node = n with { RequestedAt = start, ReadyAt = start, IdleSince = start, State = NodeState.Ready, Fixed = true };
+            await store.AddNodeAsync(node, ct);
+            cloud.Open(node, start);
+        }
+
+        var samples = new List<ReplaySample>();
+        var nextSample = start;
+        var lastSampleAt = start;
+        decimal spend = 0;
+        DateTimeOffset? scheduledWake = null;
+        var horizon = (jobs.Count > 0 ? jobs[^1].SubmitTime : start) + opt.Horizon;
+        var next = 0;
+        var lastReported = -1;
+
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var hasEvent = events.TryPeekTime(out var eventAt);
+            var hasSubmit = next < jobs.Count;
+            if (!hasEvent && !hasSubmit) break;
+            if (!hasSubmit && store.PendingCount == 0 && store.RunningCount == 0 && !HasElasticNodes(store)) break;
+            var now = hasSubmit && (!hasEvent || jobs[next].SubmitTime <= eventAt) ? jobs[next].SubmitTime : eventAt;
+            if (now > horizon) break;
+
+            // Spend integrates the hourly rate of billed nodes between instants.
+            spend += cloud.OpenHourlyRate * (decimal)(now - lastSampleAt).TotalHours;
+            lastSampleAt = now;
+            time.AdvanceTo(now);
+
+            while (next < jobs.Count && jobs[next].SubmitTime == now)
+                await loop.SubmitAsync(jobs[next++], ct);
+            while (events.TryPeekTime(out var at) && at == now)
+                await HandleAsync(events.Pop(), loop, store, cloud, executor, now, ct);
+
+            var plan = await loop.RunOnceAsync(ct);
+            if (plan.WakeAt is { } wake && wake > now && (scheduledWake is not { } s || s <= now || wake < s))
+            {
+                events.Push(wake, new SimEvent(SimEventKind.Wake, null, 0));
+                scheduledWake = wake;
+            }
+
+            if (now >= nextSample)
+            {
+                samples.Add(Sample(now, store, spend));
+                nextSample = now + opt.SampleInterval;
+            }
+            if (progress is not null && jobs.Count > 0)
+            {
+                var pct = (int)(100L * next / jobs.Count);
+                if (pct != lastReported) { progress.Report(pct / 100.0); lastReported = pct; }
+            }
+        }
+
+        var end = time.GetUtcNow();
+        cloud.CloseAll(end);
+        samples.Add(Sample(end, store, spend));
+        var runs = new Dictionary<string, IReadOnlyList<JobRun>>(StringComparer.Ordinal);
+        foreach (var j in store.AllJobs) runs[j.Id] = store.RunsOf(j.Id);
+        return new ReplayOutcome
+        {
+            Policy = setup.Core.Name,
+            Start = start,
+            End = end,
+            Jobs = store.AllJobs.OrderBy(j => j.Seq).ToList(),
+            Runs = runs,
+            Bills = cloud.Bills.OrderBy(b => b.NodeId, StringComparer.Ordinal).ToList(),
+            Samples = samples,
+            EventCounts = new Dictionary<EventKind, long>(store.EventCounts),
+            Events = store.Events,
+            Decisions = loop.Decisions,
+            UsableOffers = setup.FixedFleet.Count > 0 ? setup.FixedFleet.Select(n => n.Offer).DistinctBy(o => o.Id).ToList() : setup.Offers,
+        };
+    }
+
+    private static bool HasElasticNodes(InMemoryClusterStore store)
+    {
+        foreach (var n in store.AliveNodes) if (!n.Fixed) return true;
+        return false;
+    }
+
+    private static ReplaySample Sample(DateTimeOffset now, InMemoryClusterStore store, decimal spend)
+    {
+        var gpus = 0;
+        foreach (var n in store.AliveNodes) gpus += n.Offer.GpuCount;
+        return new ReplaySample(now, store.AliveNodes.Count, gpus, store.PendingCount, store.RunningCount, spend);
+    }
+
+    private static async ValueTask HandleAsync(SimEvent e, ControlLoop loop, InMemoryClusterStore store, SimulatedCloud cloud, SimulatedExecutor executor, DateTimeOffset now, CancellationToken ct)
+    {
+        switch (e.Kind)
+        {
+            case SimEventKind.NodeReady:
+                await loop.OnNodeReadyAsync(e.Id!, ct);
+                break;
+            case SimEventKind.ProvisionFailed:
+                await loop.OnProvisionFailedAsync(e.Id!, "spot capacity unavailable", ct);
+                break;
+            case SimEventKind.NodeReclaimed:
+                if (!cloud.IsOpen(e.Id!)) break; // already released
+                cloud.Close(e.Id!, now);
+                await loop.OnNodeLostAsync(e.Id!, "spot node reclaimed", ct);
+                break;
+            case SimEventKind.JobEnded:
+                if (executor.IsCurrent(e.Id!, e.Token)) await loop.OnJobExitedAsync(e.Id!, succeeded: true, ct);
+                break;
+            case SimEventKind.Wake:
+                break;
+        }
+    }
+}
