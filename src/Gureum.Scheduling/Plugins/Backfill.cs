@@ -21,19 +21,24 @@ public sealed class EasyBackfill : IBackfillPlugin
                 ending.Add((s + limit < ctx.Now ? ctx.Now : s + limit, j));
         ending.Sort((a, b) => a.End != b.End ? a.End.CompareTo(b.End) : a.Job.Seq.CompareTo(b.Job.Seq));
 
-        var freed = new Dictionary<string, Node>(StringComparer.Ordinal);
         var r = blocked.Spec.Resources;
+        var fits = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < ctx.NodeCount; i++)
+        {
+            var node = ctx.NodeAt(i);
+            if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(blocked, node).IsSuccess) fits.Add(node.Id);
+        }
+        var freed = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var (end, job) in ending)
         {
             foreach (var p in job.Placements)
             {
                 var node = freed.TryGetValue(p.NodeId, out var n) ? n : ctx.NodeById(p.NodeId);
                 if (node is null) continue;
-                freed[p.NodeId] = NodeAccounting.Release(node, p, ctx.Now);
+                node = NodeAccounting.Release(node, p, ctx.Now);
+                freed[p.NodeId] = node;
+                if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(blocked, node).IsSuccess) fits.Add(node.Id);
             }
-            var fits = new List<string>();
-            foreach (var (id, node) in freed)
-                if (node.IsSchedulable && ctx.Filter(blocked, node).IsSuccess && Fit.Slice(r, node) is not null) fits.Add(id);
             if (fits.Count >= r.Nodes)
                 return new Reservation(blocked.Id, end, fits.Take(r.Nodes).ToHashSet(StringComparer.Ordinal));
         }
