@@ -1,0 +1,88 @@
+using Gureum.Prediction.Anomaly;
+
+namespace Gureum.Prediction.Tests.Anomaly;
+
+public sealed class RobustEnsembleDetectorTests
+{
+    private static readonly DateTimeOffset T0 = new(2014, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // Seeded series: daily sine, noise, a nightly spike, a level shift and a single outlier.
+    private static double[] Series(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            x[i] = 50 + 10 * Math.Sin(2 * Math.PI * i / 288) + rng.NextDouble() * 3;
+            if (i % 288 == 30) x[i] += 40;
+            if (i > 2500) x[i] += 25;
+        }
+        if (n > 1800) x[1800] = 400;
+        return x;
+    }
+
+    private static double[] Run(double[] values)
+    {
+        var d = new RobustEnsembleDetector();
+        return values.Select((v, i) => d.Score(T0.AddMinutes(5 * i), v)).ToArray();
+    }
+
+    [Fact]
+    public void Score_ChangingLaterPoints_DoesNotChangeEarlierScores()
+    {
+        var original = Series(3000, 1);
+        var baseline = Run(original);
+        foreach (var k in new[] { 100, 1000, 1799, 2600 })
+        {
+            var altered = (double[])original.Clone();
+            var rng = new Random(k);
+            for (var i = k; i < altered.Length; i++) altered[i] = rng.NextDouble() * 1000 - 500;
+            var scores = Run(altered);
+            Assert.Equal(baseline.Take(k), scores.Take(k));
+        }
+    }
+
+    [Fact]
+    public void Score_AlwaysWithinUnitInterval_AndDeterministic()
+    {
+        var values = Series(3000, 2);
+        var a = Run(values);
+        Assert.All(a, s => Assert.InRange(s, 0.0, 1.0));
+        Assert.Equal(a, Run(values));
+    }
+
+    [Fact]
+    public void Score_BigOutlier_ScoresAboveEverythingBeforeIt()
+    {
+        var scores = Run(Series(2000, 3));
+        Assert.True(scores[1800] > 0.3, $"outlier scored {scores[1800]}");
+        Assert.True(scores[1800] > scores.Take(1800).Max());
+    }
+
+    [Fact]
+    public void Score_SpikeRepeatingDailyAtSameTime_IsExplainedAfterTheFirstDays()
+    {
+        var scores = Run(Series(2400, 4));
+        // The nightly spike at row 30 of each day: after a week it is within the seasonal range.
+        var lateSpikes = Enumerable.Range(0, 2400).Where(i => i % 288 == 30 && i > 288 * 7).Select(i => scores[i]);
+        Assert.All(lateSpikes, s => Assert.Equal(0.0, s));
+    }
+
+    [Fact]
+    public void Score_NonFiniteValue_ScoresZeroAndKeepsState()
+    {
+        var values = Series(600, 5);
+        var d1 = new RobustEnsembleDetector();
+        var d2 = new RobustEnsembleDetector();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var t = T0.AddMinutes(5 * i);
+            if (i == 300) Assert.Equal(0.0, d2.Score(t, double.NaN));
+            Assert.Equal(d1.Score(t, values[i]), d2.Score(t, values[i]));
+        }
+    }
+
+    [Fact]
+    public void Options_Invalid_Throw() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RobustEnsembleDetector(new RobustEnsembleOptions { CalibrationWindow = 2 }));
+}
