@@ -35,12 +35,14 @@ public sealed class StaticPolicy : IAutoscalerPolicy
         var key = ShapeKey.Of(job);
         if (!_memo.TryGetValue(key, out var ok))
         {
-            ok = false;
+            // A gang needs as many distinct eligible nodes as it has members.
+            var eligible = 0;
             foreach (var n in snapshot.Nodes)
-                if (n.IsAlive && Eligibility.Allows(job, n)) { ok = true; break; }
+                if (n.IsAlive && Eligibility.Allows(job, n) && ++eligible >= job.Resources.Nodes) break;
+            ok = eligible >= job.Resources.Nodes;
             _memo[key] = ok;
         }
-        reason = ok ? "" : "fits no node of the fixed fleet";
+        reason = ok ? "" : $"fits no{(job.Resources.Nodes > 1 ? $" {job.Resources.Nodes} nodes" : " node")} of the fixed fleet";
         return ok;
     }
 

@@ -201,11 +201,10 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     {
         var job = _jobs[jobId];
         if (job.Status != JobStatus.Running) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not running.");
-        string? model = null;
+        var model = Progress.SlowestModel(job.Placements.Select(p => _nodes[p.NodeId]));
         foreach (var p in job.Placements)
         {
             var node = _nodes[p.NodeId];
-            model ??= node.Offer.GpuModel;
             // A lost node's resources vanish with it; only live nodes get them back.
             if (node.State != NodeState.Terminated) ReplaceNode(NodeAccounting.Release(node, p, now));
             _jobsOnNode[p.NodeId].Remove(jobId);
