@@ -3,6 +3,7 @@ using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Scheduling;
 using Gureum.Scheduling.Framework;
+using Gureum.Scheduling.Plugins;
 
 namespace Gureum.Autoscaling;
 
@@ -16,6 +17,10 @@ public sealed record ElasticOptions
     /// <summary>After a spot request fails or a spot node is reclaimed in a zone, that zone and GPU
     /// model are avoided for this long. Default 1 h.</summary>
     public TimeSpan SpotCooldown { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Spot runs a job may lose before it falls back to on-demand (spot-fallback).
+    /// Default 2; must match the scheduler's <c>spot-retry-limit</c> filter.</summary>
+    public int SpotRunsBeforeOnDemand { get; init; } = SpotRetryLimitFilter.DefaultMaxRuns;
 }
 
 /// <summary>
@@ -77,7 +82,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     /// <param name="job">The waiting job.</param>
     /// <param name="snapshot">The snapshot.</param>
     /// <param name="hasCapacity">Whether one more node of an offer stays within its capacity limit.</param>
-    protected abstract (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity);
+    protected abstract (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity);
 
     public bool CanEverRun(JobSpec job, ClusterSnapshot snapshot, out string reason)
     {
@@ -112,8 +117,8 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         {
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
-            if (PackInto(virtualNodes, job)) continue;
-            if (Choose(job, snapshot, HasCapacity) is not { } choice) continue;
+            if (PackInto(virtualNodes, w.Job)) continue;
+            if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;
             for (var k = 0; k < job.Resources.Nodes; k++)
             {
                 var node = Node.Create($"virtual-{virtualNodes.Count}", choice.Offer, choice.Market, NodeState.Requested, snapshot.Now);
@@ -142,14 +147,15 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         return new AutoscaleDecision(actions, wake);
     }
 
-    private static bool PackInto(List<Node> virtualNodes, JobSpec job)
+    private bool PackInto(List<Node> virtualNodes, JobView view)
     {
+        var job = view.Spec;
         var r = job.Resources;
         if (r.Nodes > 1) return false; // a gang gets fresh nodes of its own
         for (var i = 0; i < virtualNodes.Count; i++)
         {
             var n = virtualNodes[i];
-            if (!Eligibility.Allows(job, n.Offer, n.Market)) continue;
+            if (!Eligibility.Allows(job, n.Offer, n.Market) || !MayUse(view, n.Market)) continue;
             if (Fit.Slice(r, n) is { } slice)
             {
                 virtualNodes[i] = NodeAccounting.Allocate(n, slice);
@@ -158,6 +164,9 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         }
         return false;
     }
+
+    /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>
+    protected virtual bool MayUse(JobView job, Market market) => true;
 
     /// <summary>The cheapest eligible offer in a market by hourly price (ties: fewer GPUs, then id).</summary>
     protected static Offer? Cheapest(JobSpec job, IEnumerable<Offer> offers, Market market, Func<Offer, bool> hasCapacity)
@@ -183,23 +192,28 @@ public sealed class ReactivePolicy(ElasticOptions? options = null) : ElasticPoli
 {
     public override string Name => "reactive";
 
-    protected override (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity) =>
-        Cheapest(job, snapshot.Offers, Market.OnDemand, hasCapacity) is { } o ? (o, Market.OnDemand) : null;
+    protected override (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity) =>
+        Cheapest(job.Spec, snapshot.Offers, Market.OnDemand, hasCapacity) is { } o ? (o, Market.OnDemand) : null;
 }
 
 /// <summary>
 /// Like SkyPilot managed spot jobs: spot first, in the cheapest zone without recent trouble; after
 /// a failed request or a reclaim the zone is avoided for <see cref="ElasticOptions.SpotCooldown"/>
-/// and the job retries another zone, falling back to on-demand when no spot zone is left (unless
-/// it wants spot only). Jobs restart from their last checkpoint.
+/// and the job retries another zone, falling back to on-demand when no spot zone is left or it has
+/// lost <see cref="ElasticOptions.SpotRunsBeforeOnDemand"/> spot runs (unless it wants spot only).
+/// Jobs restart from their last checkpoint.
 /// </summary>
 public sealed class SpotFallbackPolicy(ElasticOptions? options = null) : ElasticPolicy(options ?? new ElasticOptions())
 {
     public override string Name => "spot-fallback";
 
-    protected override (Offer Offer, Market Market)? Choose(JobSpec job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
+    protected override bool MayUse(JobView job, Market market) =>
+        market != Market.Spot || job.Spec.Spot == SpotPreference.Always || job.Attempts < Options.SpotRunsBeforeOnDemand;
+
+    protected override (Offer Offer, Market Market)? Choose(JobView view, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
     {
-        if (job.Spot != SpotPreference.Never)
+        var job = view.Spec;
+        if (job.Spot != SpotPreference.Never && MayUse(view, Market.Spot))
         {
             var calm = snapshot.Offers.Where(o =>
                 snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is not { } t || snapshot.Now - t >= Options.SpotCooldown);

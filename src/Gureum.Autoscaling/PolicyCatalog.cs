@@ -13,7 +13,11 @@ public static class PolicyCatalog
     /// Throws <see cref="ArgumentException"/> listing the known names.</summary>
     public static PolicyDecisionCore Create(string name, ProfileConfig? profile = null, ElasticOptions? options = null)
     {
-        var scheduler = new Scheduler(PluginRegistry.Default.Build(profile ?? Profiles.Default));
+        profile ??= Profiles.Default;
+        // spot-fallback moves a job to on-demand after repeated spot losses: the scheduler must agree.
+        if (name.Equals("spot-fallback", StringComparison.OrdinalIgnoreCase) && !profile.Filters.Contains("spot-retry-limit"))
+            profile = profile with { Filters = [.. profile.Filters, "spot-retry-limit"] };
+        var scheduler = new Scheduler(PluginRegistry.Default.Build(profile));
         IAutoscalerPolicy autoscaler = name.ToLowerInvariant() switch
         {
             "static" => new StaticPolicy(),

@@ -53,6 +53,7 @@ public sealed class PluginRegistry
         r.Register(() => new MarketFilter());
         r.Register(() => new ZoneFilter());
         r.Register(() => new GpuNodeReservedFilter());
+        r.Register(() => new SpotRetryLimitFilter());
         r.Register(() => new BinPackScore());
         r.Register(() => new SpreadScore());
         r.Register(() => new FastGpuScore());

@@ -60,3 +60,21 @@ public sealed class GpuNodeReservedFilter : IFilterPlugin
     public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
         job.Spec.Resources.MilliGpusPerNode == 0 && node.Offer.GpuCount > 0 ? Status.No("GPU nodes are kept for GPU jobs") : Status.Ok;
 }
+
+/// <summary>
+/// A job that has already started <see cref="MaxRuns"/> times keeps off spot nodes (SkyPilot-style
+/// fallback to on-demand after repeated spot losses), unless it wants spot only.
+/// </summary>
+public sealed class SpotRetryLimitFilter(int maxRuns = SpotRetryLimitFilter.DefaultMaxRuns) : IFilterPlugin
+{
+    /// <summary>Default number of runs after which spot is avoided: 2.</summary>
+    public const int DefaultMaxRuns = 2;
+
+    public string Name => "spot-retry-limit";
+    public int MaxRuns => maxRuns;
+
+    public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
+        node.Market == Market.Spot && job.Spec.Spot != SpotPreference.Always && job.Attempts >= maxRuns
+            ? Status.Never($"lost {job.Attempts} runs already: on-demand only")
+            : Status.Ok;
+}
