@@ -21,6 +21,11 @@ public sealed record ElasticOptions
     /// <summary>Spot runs a job may lose before it falls back to on-demand (spot-fallback).
     /// Default 2; must match the scheduler's <c>spot-retry-limit</c> filter.</summary>
     public int SpotRunsBeforeOnDemand { get; init; } = SpotRetryLimitFilter.DefaultMaxRuns;
+
+    /// <summary>Most nodes requested in one decision (Cluster Autoscaler limits scale-up steps the
+    /// same way); the rest wait for the next decision, which comes when those nodes are ready.
+    /// Default 200.</summary>
+    public int MaxProvisionPerDecision { get; init; } = 200;
 }
 
 /// <summary>
@@ -113,8 +118,10 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         }
         bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
 
+        var requested = 0;
         foreach (var w in scheduled.Waiting)
         {
+            if (requested >= options.MaxProvisionPerDecision) break;
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
             if (PackInto(virtualNodes, w.Job)) continue;
@@ -126,6 +133,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 virtualNodes.Add(node);
                 perOffer[choice.Offer.Id] = perOffer.GetValueOrDefault(choice.Offer.Id) + 1;
                 actions.Add(new ProvisionNode(choice.Offer, choice.Market, $"for {w.Job.Id}"));
+                requested++;
             }
         }
 

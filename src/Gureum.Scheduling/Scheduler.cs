@@ -42,6 +42,9 @@ public sealed class Scheduler(Profile profile)
 
         var order = Sort(snapshot.Pending, ctx);
         Reservation? reservation = null;
+        // Preemption that found no victims for a (priority, shape) will not find any for the same
+        // pair later in this decision: evictions only happen on success, which clears the memo.
+        var noVictims = new HashSet<(int, ResourceRequest)>();
         for (var idx = 0; idx < order.Length; idx++)
         {
             var job = order[idx];
@@ -63,8 +66,16 @@ public sealed class Scheduler(Profile profile)
                 actions.Add(new StartJob(job.Id, placements, reservation is null ? "fits" : "backfilled"));
                 continue;
             }
-            if (reservation is null && profile.Preemption?.SelectVictims(job, ctx) is { Count: > 0 } victims)
+            if (reservation is null && profile.Preemption is not null && job.Spec.Priority > ctx.LowestRunningPriority
+                && !noVictims.Contains((job.Spec.Priority, r)))
             {
+                var victims = profile.Preemption.SelectVictims(job, ctx);
+                if (victims is not { Count: > 0 })
+                {
+                    noVictims.Add((job.Spec.Priority, r));
+                    goto wait;
+                }
+                noVictims.Clear();
                 foreach (var v in victims)
                 {
                     ctx.Evict(v);
@@ -77,6 +88,7 @@ public sealed class Scheduler(Profile profile)
                     continue;
                 }
             }
+        wait:
             waiting.Add(new WaitingJob(job, ctx.MightFitSomewhere(r) ? "no eligible node has room" : "no node has enough free resources"));
             if (profile.Backfill is not null)
             {

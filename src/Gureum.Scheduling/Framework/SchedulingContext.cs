@@ -96,6 +96,12 @@ public sealed class SchedulingContext
     public long LabMilli(string lab) =>
         _labMilli.TryGetValue(lab, out var m) ? m : Snapshot.Labs.TryGetValue(lab, out var s) ? s.RunningMilliGpus : 0;
 
+    private int? _lowestRunningPriority;
+
+    /// <summary>Lowest priority among running jobs (int.MaxValue when none run): a job at or below
+    /// it cannot preempt anyone.</summary>
+    public int LowestRunningPriority => _lowestRunningPriority ??= Snapshot.Running.IsEmpty ? int.MaxValue : Snapshot.Running.Values.Min(j => j.Spec.Priority);
+
     /// <summary>Running jobs on a node (from the snapshot; built on first use).</summary>
     public IReadOnlyList<JobView> RunningOn(string nodeId)
     {
