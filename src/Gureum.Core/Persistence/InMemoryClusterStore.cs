@@ -41,6 +41,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     private readonly Dictionary<string, int> _aliveIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _jobsOnNode = new(StringComparer.Ordinal);
     private Node[]? _aliveArray;
+    private Dictionary<string, int>? _indexCopy; // frozen copy of _aliveIndex for snapshots; null when stale
     private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, DateTimeOffset> _spotTrouble = SpotSignals.Empty.LastTroubleByZoneModel;
     private readonly List<ClusterEvent> _events = [];
@@ -86,6 +87,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     public ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct)
     {
         _aliveArray ??= _alive.ToArray();
+        _indexCopy ??= new Dictionary<string, int>(_aliveIndex, StringComparer.Ordinal);
         var labs = new Dictionary<string, LabShare>(_labs.Count, StringComparer.Ordinal);
         foreach (var (name, s) in _labs)
         {
@@ -98,6 +100,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             Pending = _pending,
             Running = _running,
             Nodes = _aliveArray,
+            NodeIndex = _indexCopy,
             Offers = offers,
             Labs = labs,
             Spot = new SpotSignals(_spotTrouble),
@@ -253,6 +256,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         _aliveIndex[node.Id] = _alive.Count;
         _alive.Add(node);
         _aliveArray = null;
+        _indexCopy = null;
         return ValueTask.CompletedTask;
     }
 
@@ -274,6 +278,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             _aliveIndex.Remove(nodeId);
             for (var k = i; k < _alive.Count; k++) _aliveIndex[_alive[k].Id] = k;
             _aliveArray = null;
+            _indexCopy = null;
         }
         else
         {

@@ -17,6 +17,9 @@ public sealed record ClusterSnapshot
     public required ImmutableSortedDictionary<long, JobView> Running { get; init; }
     /// <summary>Alive nodes (not terminated), in creation order.</summary>
     public required IReadOnlyList<Node> Nodes { get; init; }
+    /// <summary>Index of each node in <see cref="Nodes"/> by id, when the store keeps one (saves
+    /// rebuilding it per decision); null means consumers build their own.</summary>
+    public IReadOnlyDictionary<string, int>? NodeIndex { get; init; }
     /// <summary>What can be bought.</summary>
     public required IReadOnlyList<Offer> Offers { get; init; }
     /// <summary>Fair-share standing per lab.</summary>

@@ -11,7 +11,7 @@ namespace Gureum.Scheduling.Framework;
 public sealed class SchedulingContext
 {
     private readonly Dictionary<int, Node> _overlay = [];
-    private readonly Dictionary<string, int> _indexById;
+    private IReadOnlyDictionary<string, int>? _indexById;
     private Dictionary<string, List<JobView>>? _runningByNode;
     private readonly HashSet<long> _preempted = [];
     private readonly Dictionary<string, long> _labMilli = new(StringComparer.Ordinal);
@@ -23,30 +23,48 @@ public sealed class SchedulingContext
     {
         Snapshot = snapshot;
         _filters = filters;
-        _indexById = new Dictionary<string, int>(snapshot.Nodes.Count, StringComparer.Ordinal);
-        for (var i = 0; i < snapshot.Nodes.Count; i++) _indexById[snapshot.Nodes[i].Id] = i;
-        foreach (var n in snapshot.Nodes)
-        {
-            if (!n.IsSchedulable) continue;
-            var whole = n.FreeWholeGpus;
-            if (whole > MaxFreeWholeGpus) MaxFreeWholeGpus = whole;
-            var milli = n.MaxFreeMilli;
-            if (milli > MaxFreeMilli) MaxFreeMilli = milli;
-            if (n.FreeCpus > MaxFreeCpus) MaxFreeCpus = n.FreeCpus;
-            if (n.FreeMemoryGiB > MaxFreeMemoryGiB) MaxFreeMemoryGiB = n.FreeMemoryGiB;
-        }
+        _indexById = snapshot.NodeIndex;
     }
 
     public ClusterSnapshot Snapshot { get; }
     public DateTimeOffset Now => Snapshot.Now;
     public int NodeCount => Snapshot.Nodes.Count;
 
+    private (int Whole, int Milli, double Cpus, double Mem)? _bounds;
+
     /// <summary>Upper bounds of free resources on any one schedulable node at the start of the
-    /// decision; placements only lower the truth, so a job above them cannot fit anywhere.</summary>
-    public int MaxFreeWholeGpus { get; }
-    public int MaxFreeMilli { get; }
-    public double MaxFreeCpus { get; }
-    public double MaxFreeMemoryGiB { get; }
+    /// decision (computed on first use); placements only lower the truth, so a job above them
+    /// cannot fit anywhere.</summary>
+    private (int Whole, int Milli, double Cpus, double Mem) Bounds => _bounds ??= ComputeBounds(Snapshot.Nodes);
+
+    private static (int, int, double, double) ComputeBounds(IReadOnlyList<Node> nodes)
+    {
+        int whole = 0, milli = 0;
+        double cpus = 0, mem = 0;
+        foreach (var n in nodes)
+        {
+            if (!n.IsSchedulable) continue;
+            whole = Math.Max(whole, n.FreeWholeGpus);
+            milli = Math.Max(milli, n.MaxFreeMilli);
+            cpus = Math.Max(cpus, n.FreeCpus);
+            mem = Math.Max(mem, n.FreeMemoryGiB);
+        }
+        return (whole, milli, cpus, mem);
+    }
+
+    private IReadOnlyDictionary<string, int> IndexById
+    {
+        get
+        {
+            if (_indexById is null)
+            {
+                var map = new Dictionary<string, int>(Snapshot.Nodes.Count, StringComparer.Ordinal);
+                for (var i = 0; i < Snapshot.Nodes.Count; i++) map[Snapshot.Nodes[i].Id] = i;
+                _indexById = map;
+            }
+            return _indexById;
+        }
+    }
 
     /// <summary>Runs the filter chain; the first failure wins.</summary>
     public Status Filter(JobView job, Node node)
@@ -63,19 +81,19 @@ public sealed class SchedulingContext
     public Node NodeAt(int i) => _overlay.TryGetValue(i, out var n) ? n : Snapshot.Nodes[i];
 
     /// <summary>A node by id with tentative changes, or null if not alive.</summary>
-    public Node? NodeById(string id) => _indexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
+    public Node? NodeById(string id) => IndexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
 
     /// <summary>Whether a job could fit anywhere by the upper bounds (cheap pre-check).</summary>
     public bool MightFitSomewhere(ResourceRequest r) =>
-        r.Gpus <= MaxFreeWholeGpus && (r.GpuMilli == 0 || r.GpuMilli <= MaxFreeMilli)
-        && r.Cpus <= MaxFreeCpus + 1e-9 && r.MemoryGiB <= MaxFreeMemoryGiB + 1e-9;
+        r.Gpus <= Bounds.Whole && (r.GpuMilli == 0 || r.GpuMilli <= Bounds.Milli)
+        && r.Cpus <= Bounds.Cpus + 1e-9 && r.MemoryGiB <= Bounds.Mem + 1e-9;
 
     /// <summary>Records a placement in the overlay.</summary>
     public void Commit(JobView job, IReadOnlyList<Placement> placements)
     {
         foreach (var p in placements)
         {
-            var i = _indexById[p.NodeId];
+            var i = IndexById[p.NodeId];
             _overlay[i] = NodeAccounting.Allocate(NodeAt(i), p);
         }
         _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + placements.Sum(p => (long)p.MilliGpus);
@@ -86,7 +104,7 @@ public sealed class SchedulingContext
     {
         if (!_preempted.Add(victim.Seq)) return;
         foreach (var p in victim.Placements)
-            if (_indexById.TryGetValue(p.NodeId, out var i)) _overlay[i] = NodeAccounting.Release(NodeAt(i), p, Now);
+            if (IndexById.TryGetValue(p.NodeId, out var i)) _overlay[i] = NodeAccounting.Release(NodeAt(i), p, Now);
         _labMilli[victim.Spec.Lab] = LabMilli(victim.Spec.Lab) - victim.Placements.Sum(p => (long)p.MilliGpus);
     }
 
