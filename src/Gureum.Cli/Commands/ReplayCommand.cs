@@ -120,6 +120,8 @@ internal static class ReplayCommand
         foreach (var m in ms)
             t.AddRow(m.Name, $"{m.CostUsd:F2}", $"{m.CostLowerBoundUsd:F2}", $"{m.CostOverLb:F3}", $"{m.MeanJctS:F0}", $"{m.MeanRuntimeS:F0}", $"{m.JctOverRuntime:F3}",
                 $"{m.P50JctS:F0}", $"{m.P99JctS:F0}", $"{m.MeanWaitS:F1}", $"{m.GpuAllocUtilization:F3}", $"{m.Preemptions}", $"{m.JobsCompleted}/{m.JobsUnschedulable}/{m.JobsTotal}");
+        // Logs and pipes report 80 columns; the table needs about 160 to stay one line per policy.
+        if (AnsiConsole.Profile.Width < 180) AnsiConsole.Profile.Width = 180;
         AnsiConsole.Write(t);
     }
 
