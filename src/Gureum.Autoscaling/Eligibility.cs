@@ -12,11 +12,16 @@ public static class Eligibility
         if (offer.PricePerHour(market) is null) return false;
         if (job.Spot == SpotPreference.Never && market == Market.Spot) return false;
         if (job.Spot == SpotPreference.Always && market == Market.OnDemand) return false;
+        return ShapeAllows(job, offer);
+    }
+
+    /// <summary>Market-free part: the job fits the offer's shape when empty, on an allowed GPU model, in an allowed zone.</summary>
+    public static bool ShapeAllows(JobSpec job, Offer offer)
+    {
         var r = job.Resources;
         if (!Fit.FitsEmpty(r, offer.GpuCount, offer.VCpus, offer.MemoryGiB)) return false;
         if (r.MilliGpusPerNode > 0 && job.GpuModels.Count > 0 && !job.GpuModels.Contains(offer.GpuModel ?? "", StringComparer.OrdinalIgnoreCase)) return false;
-        if (job.Zones.Count > 0 && !job.Zones.Any(z => string.Equals(z, offer.Zone, StringComparison.OrdinalIgnoreCase) || string.Equals(z, offer.Region, StringComparison.OrdinalIgnoreCase))) return false;
-        return true;
+        return job.Zones.Count == 0 || job.Zones.Any(z => string.Equals(z, offer.Zone, StringComparison.OrdinalIgnoreCase) || string.Equals(z, offer.Region, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Whether the node could hold the job when empty.</summary>

@@ -39,7 +39,7 @@ public sealed class LowerBounds(IReadOnlyList<Offer> offers)
         var r = job.Resources;
         foreach (var o in offers)
         {
-            if (!ShapeAllows(job, o)) continue;
+            if (!Autoscaling.Eligibility.ShapeAllows(job, o)) continue;
             var speedFactor = r.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(job.ReferenceGpu) / GpuModels.SpeedOf(o.GpuModel) : 1.0;
             if (r.MilliGpusPerNode > 0) fastest = Math.Max(fastest, GpuModels.SpeedOf(o.GpuModel));
             var share = Share(r, o);
@@ -62,14 +62,5 @@ public sealed class LowerBounds(IReadOnlyList<Offer> offers)
         var cpu = o.VCpus > 0 ? r.Cpus / o.VCpus : 0;
         var mem = o.MemoryGiB > 0 ? r.MemoryGiB / o.MemoryGiB : 0;
         return Math.Max(gpu, Math.Max(cpu, mem));
-    }
-
-    private static bool ShapeAllows(JobSpec job, Offer o)
-    {
-        var r = job.Resources;
-        if (!Scheduling.Framework.Fit.FitsEmpty(r, o.GpuCount, o.VCpus, o.MemoryGiB)) return false;
-        if (r.MilliGpusPerNode > 0 && job.GpuModels.Count > 0 && !job.GpuModels.Contains(o.GpuModel ?? "", StringComparer.OrdinalIgnoreCase)) return false;
-        if (job.Zones.Count > 0 && !job.Zones.Any(z => string.Equals(z, o.Zone, StringComparison.OrdinalIgnoreCase) || string.Equals(z, o.Region, StringComparison.OrdinalIgnoreCase))) return false;
-        return true;
     }
 }
