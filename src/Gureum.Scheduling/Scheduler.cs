@@ -26,8 +26,9 @@ public readonly record struct WaitingJob(JobView Job, string Reason, bool Capaci
 ///                                   else wait; first blocked job gets a backfill reservation
 ///                                   (or, strict order, blocks everything after it)
 /// </code>
-/// Cost per decision: O(p log p) to sort p pending jobs, plus O(nodes) per job that passes the
-/// upper-bound check; jobs that cannot fit anywhere cost O(1).
+/// Cost per decision: O(p log p) to sort p pending jobs, plus, per job that passes the upper-bound
+/// check, one filter+score per node shape (<see cref="CapacityIndex"/>; every node when the store
+/// keeps no index); jobs that cannot fit anywhere cost O(1).
 /// </remarks>
 public sealed class Scheduler(Profile profile)
 {
@@ -127,7 +128,8 @@ public sealed class Scheduler(Profile profile)
         return ctx.LabMilli(job.Spec.Lab) + want > quota * 1000 ? $"lab {lab.Name} at its quota of {quota} concurrent GPUs" : null;
     }
 
-    /// <summary>Best-scored placement for every gang member on distinct nodes, or null.</summary>
+    /// <summary>Best-scored placement for every gang member on distinct nodes, or null. Ties go
+    /// to the node created first, whatever order the candidates come in.</summary>
     private List<Placement>? Place(JobView job, SchedulingContext ctx)
     {
         var r = job.Spec.Resources;
@@ -135,12 +137,12 @@ public sealed class Scheduler(Profile profile)
         {
             var best = -1;
             var bestScore = double.NegativeInfinity;
-            for (var i = 0; i < ctx.NodeCount; i++)
+            foreach (var i in ctx.CandidateIndices(everyMember: false))
             {
                 var node = ctx.NodeAt(i);
                 if (!node.IsSchedulable || !Fit.Fits(r, node) || !ctx.Filter(job, node).IsSuccess) continue;
                 var score = Score(job, node, ctx);
-                if (score > bestScore)
+                if (score > bestScore || (score == bestScore && i < best))
                 {
                     bestScore = score;
                     best = i;
@@ -150,7 +152,7 @@ public sealed class Scheduler(Profile profile)
         }
 
         var feasible = new List<(double Score, int Index)>();
-        for (var i = 0; i < ctx.NodeCount; i++)
+        foreach (var i in ctx.CandidateIndices(everyMember: true))
         {
             var node = ctx.NodeAt(i);
             if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(job, node).IsSuccess) feasible.Add((Score(job, node, ctx), i));

@@ -37,10 +37,11 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     private ImmutableList<JobView> _pending = ImmutableList<JobView>.Empty;
     private ImmutableSortedDictionary<long, JobView> _running = ImmutableSortedDictionary<long, JobView>.Empty;
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
-    private readonly List<Node> _alive = [];
+    private readonly NodeTable _alive = new();
     private readonly Dictionary<string, int> _aliveIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _jobsOnNode = new(StringComparer.Ordinal);
-    private Node[]? _aliveArray;
+    private readonly Dictionary<string, (long Ordinal, NodeShape? Shape)> _indexed = new(StringComparer.Ordinal);
+    private CapacityIndex _capacity = CapacityIndex.Empty;
     private Dictionary<string, int>? _indexCopy; // frozen copy of _aliveIndex for snapshots; null when stale
     private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, DateTimeOffset> _spotTrouble = SpotSignals.Empty.LastTroubleByZoneModel;
@@ -72,7 +73,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     public IEnumerable<Node> AllNodes => _nodes.Values;
 
     /// <summary>Alive nodes in creation order.</summary>
-    public IReadOnlyList<Node> AliveNodes => _alive;
+    public IReadOnlyList<Node> AliveNodes => _alive.Freeze();
 
     /// <summary>Jobs queued now.</summary>
     public int PendingCount => _pending.Count;
@@ -86,7 +87,6 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     /// <inheritdoc />
     public ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct)
     {
-        _aliveArray ??= _alive.ToArray();
         _indexCopy ??= new Dictionary<string, int>(_aliveIndex, StringComparer.Ordinal);
         var labs = new Dictionary<string, LabShare>(_labs.Count, StringComparer.Ordinal);
         foreach (var (name, s) in _labs)
@@ -99,8 +99,9 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             Now = now,
             Pending = _pending,
             Running = _running,
-            Nodes = _aliveArray,
+            Nodes = _alive.Freeze(),
             NodeIndex = _indexCopy,
+            Capacity = _capacity,
             Offers = offers,
             Labs = labs,
             Spot = new SpotSignals(_spotTrouble),
@@ -255,7 +256,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         _nodes[node.Id] = node;
         _aliveIndex[node.Id] = _alive.Count;
         _alive.Add(node);
-        _aliveArray = null;
+        Reindex(node.Id, null, node, ordinal: _indexed.Count);
         _indexCopy = null;
         return ValueTask.CompletedTask;
     }
@@ -273,12 +274,12 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         if (state == NodeState.Terminated)
         {
             _nodes[nodeId] = next;
+            Reindex(nodeId, node, null);
             var i = _aliveIndex[nodeId];
             _alive.RemoveAt(i);
             _aliveIndex.Remove(nodeId);
             for (var k = i; k < _alive.Count; k++) _aliveIndex[_alive[k].Id] = k;
-            _aliveArray = null;
-            _indexCopy = null;
+                _indexCopy = null;
         }
         else
         {
@@ -287,11 +288,19 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         return ValueTask.FromResult(next);
     }
 
+    /// <summary>Keeps the capacity index in step with a node change.</summary>
+    private void Reindex(string nodeId, Node? before, Node? after, long? ordinal = null)
+    {
+        var (ord, shape) = ordinal is { } o ? (o, null) : _indexed[nodeId];
+        _capacity = _capacity.Update(ord, before, shape, after, out var afterShape);
+        _indexed[nodeId] = (ord, afterShape);
+    }
+
     private void ReplaceNode(Node node)
     {
+        Reindex(node.Id, _nodes[node.Id], node);
         _nodes[node.Id] = node;
-        if (_aliveIndex.TryGetValue(node.Id, out var i)) _alive[i] = node;
-        _aliveArray = null;
+        if (_aliveIndex.TryGetValue(node.Id, out var i)) _alive.Set(i, node);
     }
 
     /// <inheritdoc />

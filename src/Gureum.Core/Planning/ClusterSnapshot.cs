@@ -20,6 +20,9 @@ public sealed record ClusterSnapshot
     /// <summary>Index of each node in <see cref="Nodes"/> by id, when the store keeps one (saves
     /// rebuilding it per decision); null means consumers build their own.</summary>
     public IReadOnlyDictionary<string, int>? NodeIndex { get; init; }
+    /// <summary>Ready nodes grouped by free-capacity shape, when the store keeps the index (it
+    /// must then also give <see cref="NodeIndex"/>); null means the scheduler scans every node.</summary>
+    public CapacityIndex? Capacity { get; init; }
     /// <summary>What can be bought.</summary>
     public required IReadOnlyList<Offer> Offers { get; init; }
     /// <summary>Fair-share standing per lab.</summary>

@@ -17,13 +17,17 @@ public interface IQueueSortPlugin : IPlugin
     int Compare(JobView a, JobView b, SchedulingContext ctx);
 }
 
-/// <summary>Filter phase: may this job (one gang member) go on this node now? Must not mutate anything.</summary>
+/// <summary>Filter phase: may this job (one gang member) go on this node now? Must not mutate
+/// anything, and must depend only on the job and the node's <see cref="Gureum.Core.Planning.NodeShape"/>
+/// (offer, market, free resources), not on its id or the jobs on it: the scheduler evaluates one
+/// node per shape.</summary>
 public interface IFilterPlugin : IPlugin
 {
     Status Filter(JobView job, Node node, SchedulingContext ctx);
 }
 
-/// <summary>Score phase: how good is this node for this job, 0 (worst) to 100 (best), weighted by the profile.</summary>
+/// <summary>Score phase: how good is this node for this job, 0 (worst) to 100 (best), weighted by
+/// the profile. Like filters, a function of the job and the node's shape only.</summary>
 public interface IScorePlugin : IPlugin
 {
     double Score(JobView job, Node node, SchedulingContext ctx);

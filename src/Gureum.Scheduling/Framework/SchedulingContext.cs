@@ -35,7 +35,21 @@ public sealed class SchedulingContext
     /// <summary>Upper bounds of free resources on any one schedulable node at the start of the
     /// decision (computed on first use); placements only lower the truth, so a job above them
     /// cannot fit anywhere.</summary>
-    private (int Whole, int Milli, double Cpus, double Mem) Bounds => _bounds ??= ComputeBounds(Snapshot.Nodes);
+    private (int Whole, int Milli, double Cpus, double Mem) Bounds => _bounds ??= Snapshot.Capacity is { } c ? ComputeBounds(c) : ComputeBounds(Snapshot.Nodes);
+
+    private static (int, int, double, double) ComputeBounds(CapacityIndex capacity)
+    {
+        int whole = 0, milli = 0;
+        double cpus = 0, mem = 0;
+        foreach (var (s, _) in capacity.GroupList)
+        {
+            whole = Math.Max(whole, s.FreeWholeGpus);
+            milli = Math.Max(milli, s.MaxFreeMilli);
+            cpus = Math.Max(cpus, s.FreeCpus);
+            mem = Math.Max(mem, s.FreeMemoryGiB);
+        }
+        return (whole, milli, cpus, mem);
+    }
 
     private static (int, int, double, double) ComputeBounds(IReadOnlyList<Node> nodes)
     {
@@ -82,6 +96,39 @@ public sealed class SchedulingContext
 
     /// <summary>A node by id with tentative changes, or null if not alive.</summary>
     public Node? NodeById(string id) => IndexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
+
+    /// <summary>
+    /// Indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
+    /// snapshot: the first node (by creation) of every shape group that this decision has not
+    /// changed, or every such member when <paramref name="everyMember"/>, then every node this
+    /// decision changed. Without one: every node. Filter and score plugins see nodes of one shape
+    /// as interchangeable (their contract), so one node per shape is enough for a single-node
+    /// placement; callers break score ties on the lower index, as a full scan in index order does.
+    /// </summary>
+    public IEnumerable<int> CandidateIndices(bool everyMember)
+    {
+        if (Snapshot.Capacity is not { } capacity)
+        {
+            for (var i = 0; i < NodeCount; i++) yield return i;
+            yield break;
+        }
+        foreach (var (_, group) in capacity.GroupList)
+        {
+            if (!everyMember && IndexById[group.Min.Id] is var first && !_overlay.ContainsKey(first))
+            {
+                yield return first; // the common case, without a sorted-set enumerator
+                continue;
+            }
+            foreach (var member in group)
+            {
+                var i = IndexById[member.Id];
+                if (_overlay.ContainsKey(i)) continue;
+                yield return i;
+                if (!everyMember) break;
+            }
+        }
+        foreach (var i in _overlay.Keys) yield return i;
+    }
 
     /// <summary>Whether a job could fit anywhere by the upper bounds (cheap pre-check).</summary>
     public bool MightFitSomewhere(ResourceRequest r) =>

@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+
+namespace Gureum.Core.Planning;
+
+/// <summary>
+/// What a node offers a job, without its identity: its offer, its market and its free resources
+/// (free milli-GPU per GPU as a multiset, free CPUs, free memory). Two ready nodes with the same
+/// shape are interchangeable to every filter and score plugin, so the scheduler evaluates one node
+/// per shape (the idea of kube-scheduler's equivalence cache).
+/// </summary>
+public sealed class NodeShape : IEquatable<NodeShape>
+{
+    private readonly int[] _freeDescending;
+    private readonly int _hash;
+
+    private NodeShape(Offer offer, Market market, int[] freeDescending, double freeCpus, double freeMemoryGiB)
+    {
+        Offer = offer;
+        Market = market;
+        _freeDescending = freeDescending;
+        FreeCpus = freeCpus;
+        FreeMemoryGiB = freeMemoryGiB;
+        var h = new HashCode();
+        h.Add(RuntimeHelpers.GetHashCode(offer));
+        h.Add(market);
+        foreach (var f in freeDescending) h.Add(f);
+        h.Add(freeCpus);
+        h.Add(freeMemoryGiB);
+        _hash = h.ToHashCode();
+        FreeWholeGpus = freeDescending.Count(f => f == 1000);
+        MaxFreeMilli = freeDescending.Length == 0 ? 0 : freeDescending[0];
+    }
+
+    /// <summary>The node's offer (compared by reference: nodes of one offer share the instance).</summary>
+    public Offer Offer { get; }
+    public Market Market { get; }
+    public double FreeCpus { get; }
+    public double FreeMemoryGiB { get; }
+    public int FreeWholeGpus { get; }
+    public int MaxFreeMilli { get; }
+
+    /// <summary>The shape of a node.</summary>
+    public static NodeShape Of(Node node)
+    {
+        var free = (int[])node.GpuFreeMilli.Clone();
+        Array.Sort(free, static (a, b) => b.CompareTo(a));
+        return new NodeShape(node.Offer, node.Market, free, node.FreeCpus, node.FreeMemoryGiB);
+    }
+
+    public bool Equals(NodeShape? other) =>
+        other is not null && _hash == other._hash && ReferenceEquals(Offer, other.Offer) && Market == other.Market
+        && FreeCpus.Equals(other.FreeCpus) && FreeMemoryGiB.Equals(other.FreeMemoryGiB)
+        && _freeDescending.AsSpan().SequenceEqual(other._freeDescending);
+
+    public override bool Equals(object? obj) => Equals(obj as NodeShape);
+    public override int GetHashCode() => _hash;
+}
+
+/// <summary>A ready node in a <see cref="CapacityIndex"/> group: its creation ordinal (the order
+/// of <see cref="ClusterSnapshot.Nodes"/>) and its id.</summary>
+public readonly record struct NodeRef(long Ordinal, string Id);
+
+/// <summary>
+/// Ready nodes grouped by <see cref="NodeShape"/>, each group in creation order. Persistent
+/// (immutable): the store updates it in O(log n) per node change and hands the current value to
+/// every snapshot for free, so a decision looks at one node per shape instead of every node.
+/// </summary>
+public sealed class CapacityIndex
+{
+    private static readonly IComparer<NodeRef> ByOrdinal = Comparer<NodeRef>.Create(static (a, b) => a.Ordinal.CompareTo(b.Ordinal));
+
+    /// <summary>No nodes.</summary>
+    public static CapacityIndex Empty { get; } = new(ImmutableDictionary<NodeShape, ImmutableSortedSet<NodeRef>>.Empty);
+
+    private CapacityIndex(ImmutableDictionary<NodeShape, ImmutableSortedSet<NodeRef>> groups) => Groups = groups;
+
+    /// <summary>Ready nodes by shape; every set is non-empty and ordered by creation.</summary>
+    public ImmutableDictionary<NodeShape, ImmutableSortedSet<NodeRef>> Groups { get; }
+
+    private KeyValuePair<NodeShape, ImmutableSortedSet<NodeRef>>[]? _list;
+
+    /// <summary><see cref="Groups"/> as an array (built once per index value: decisions walk it
+    /// more than once and a dictionary enumerator is slow).</summary>
+    public IReadOnlyList<KeyValuePair<NodeShape, ImmutableSortedSet<NodeRef>>> GroupList => _list ??= Groups.ToArray();
+
+    /// <summary>The index after a node changed: <paramref name="before"/> (null if new) replaced by
+    /// <paramref name="after"/> (null if gone). Only ready nodes are indexed.</summary>
+    /// <param name="ordinal">The node's creation ordinal.</param>
+    /// <param name="before">The node as indexed so far, or null.</param>
+    /// <param name="beforeShape">Its shape if the caller kept it (saves recomputing), else null.</param>
+    /// <param name="after">The node now, or null.</param>
+    /// <param name="afterShape">The shape <paramref name="after"/> was indexed under (null when not indexed).</param>
+    public CapacityIndex Update(long ordinal, Node? before, NodeShape? beforeShape, Node? after, out NodeShape? afterShape)
+    {
+        var groups = Groups;
+        afterShape = null;
+        if (before is { IsSchedulable: true })
+        {
+            var shape = beforeShape ?? NodeShape.Of(before);
+            if (groups.TryGetValue(shape, out var set))
+            {
+                set = set.Remove(new NodeRef(ordinal, before.Id));
+                groups = set.IsEmpty ? groups.Remove(shape) : groups.SetItem(shape, set);
+            }
+        }
+        if (after is { IsSchedulable: true })
+        {
+            var shape = afterShape = NodeShape.Of(after);
+            var set = groups.TryGetValue(shape, out var s) ? s : ImmutableSortedSet.Create(ByOrdinal);
+            groups = groups.SetItem(shape, set.Add(new NodeRef(ordinal, after.Id)));
+        }
+        return ReferenceEquals(groups, Groups) ? this : new CapacityIndex(groups);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using CsCheck;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Scheduling.Framework;
+
+namespace Gureum.Scheduling.Tests;
+
+/// <summary>The capacity index is an optimisation only: scheduling over it must decide exactly
+/// what a scan of every node decides.</summary>
+public sealed class CapacityIndexTests
+{
+    private static readonly DateTimeOffset T0 = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly Offer[] Offers =
+    [
+        new() { Cloud = "t", Region = "r", Zone = "z1", InstanceType = "v4", GpuModel = "V100", GpuCount = 4, VCpus = 32, MemoryGiB = 244, OnDemandPerHour = 12m, SpotPerHour = 4m },
+        new() { Cloud = "t", Region = "r", Zone = "z2", InstanceType = "a8", GpuModel = "A100", GpuCount = 8, VCpus = 96, MemoryGiB = 1152, OnDemandPerHour = 32m, SpotPerHour = 10m },
+        new() { Cloud = "t", Region = "r", Zone = "z1", InstanceType = "c16", GpuCount = 0, VCpus = 16, MemoryGiB = 64, OnDemandPerHour = 0.7m },
+    ];
+
+    private static readonly Gen<Node> GenNode =
+        Gen.Select(Gen.Int[0, Offers.Length - 1], Gen.Bool, Gen.Int[0, 9], Gen.Int[0, 4].Array[8], Gen.Int[0, 8])
+            .Select((o, spot, stateRoll, quarters, cpuUsed) =>
+            {
+                var offer = Offers[o];
+                var node = Node.Create("x", offer, spot && offer.SpotPerHour is not null ? Market.Spot : Market.OnDemand,
+                    stateRoll == 0 ? NodeState.Booting : NodeState.Ready, T0);
+                // Few distinct levels so shapes repeat (the index groups them).
+                var free = quarters.Take(offer.GpuCount).Select(q => q * 250).ToArray();
+                return node with { GpuFreeMilli = free, FreeCpus = offer.VCpus - cpuUsed * 2, FreeMemoryGiB = offer.MemoryGiB - cpuUsed * 8 };
+            });
+
+    private static readonly Gen<JobSpec> GenJob =
+        Gen.Select(Gen.Int[0, 5], Gen.Int[0, 3], Gen.Int[1, 2], Gen.Int[0, 2], Gen.Int[0, 3])
+            .Select((gpus, milliQuarter, nodes, pref, zone) => new JobSpec
+            {
+                Id = "j",
+                User = "u",
+                Lab = zone % 2 == 0 ? "a" : "b",
+                SubmitTime = T0,
+                Resources = ResourceRequest.FromTrace(gpus == 5 ? 1 : gpus, gpus == 5 ? 250 * (milliQuarter + 1) % 1000 : 0, 1 + milliQuarter, 4) with { Nodes = gpus == 0 ? 1 : nodes },
+                Spot = (SpotPreference)pref,
+                Zones = zone == 3 ? ["z2"] : [],
+                Duration = TimeSpan.FromMinutes(10 + gpus * 7),
+                TimeLimit = TimeSpan.FromMinutes(20 + gpus * 9),
+            });
+
+    [Fact]
+    public void Schedule_WithCapacityIndex_DecidesAsFullScan()
+    {
+        Gen.Select(GenNode.List[1, 40], GenJob.List[1, 25], Gen.Int[0, Profiles.All.Count - 1])
+            .Sample((nodes, specs, profileIndex) =>
+            {
+                var named = nodes.Select((n, i) => n with { Id = $"n{i:D3}" }).ToArray();
+                var capacity = CapacityIndex.Empty;
+                for (var i = 0; i < named.Length; i++) capacity = capacity.Update(i, null, null, named[i], out _);
+                var pending = specs.Select((s, i) => new JobView
+                {
+                    Seq = i,
+                    Status = JobStatus.Pending,
+                    QueuedSince = T0,
+                    Spec = s with { Id = $"j{i}", SubmitTime = T0.AddSeconds(i) },
+                }).ToList();
+                var scan = new ClusterSnapshot
+                {
+                    Now = T0.AddHours(1),
+                    Pending = pending,
+                    Running = ImmutableSortedDictionary<long, JobView>.Empty,
+                    Nodes = named,
+                    Offers = Offers,
+                    Labs = new Dictionary<string, LabShare>(),
+                };
+                var indexed = scan with
+                {
+                    NodeIndex = named.Select((n, i) => (n.Id, i)).ToDictionary(p => p.Id, p => p.i),
+                    Capacity = capacity,
+                };
+                var scheduler = new Scheduler(PluginRegistry.Default.Build(Profiles.All[profileIndex]));
+                Assert.Equal(Describe(scheduler.Schedule(scan)), Describe(scheduler.Schedule(indexed)));
+            }, iter: 400);
+    }
+
+    [Fact]
+    public void Update_NodeChanges_MovesItBetweenGroupsAndDropsEmptyOnes()
+    {
+        var node = Node.Create("n0", Offers[0], Market.OnDemand, NodeState.Ready, T0);
+        var index = CapacityIndex.Empty.Update(0, null, null, node, out var shape);
+        var busy = node with { GpuFreeMilli = [0, 1000, 1000, 1000] };
+        var next = index.Update(0, node, shape, busy, out _);
+
+        Assert.Single(index.Groups);
+        Assert.Equal(4, Assert.Single(index.Groups).Key.FreeWholeGpus); // the old value is untouched
+        Assert.Equal(3, Assert.Single(next.Groups).Key.FreeWholeGpus);
+        Assert.Empty(next.Update(0, busy, null, busy with { State = NodeState.Draining }, out _).Groups);
+    }
+
+    private static string Describe(SchedulingResult r) =>
+        string.Join("\n", r.Actions.Select(a => a switch
+        {
+            StartJob s => $"start {s.JobId} on {string.Join(",", s.Placements.Select(p => $"{p.NodeId}[{string.Join(' ', p.GpuIndices)}]x{p.MilliPerGpu}"))}",
+            _ => a.ToString(),
+        }).Concat(r.Waiting.Select(w => $"wait {w.Job.Id}: {w.Reason}")));
+}
