@@ -25,9 +25,9 @@ public sealed class SqliteStoreTests : StoreConformanceTests, IDisposable
     {
         // A real other process holds the lock (flock(1) takes the same flock(2) lock .NET takes).
         var path = Path.Combine(_dir, "db", "gureum.db.lock");
-        using var holder = System.Diagnostics.Process.Start("flock", ["-x", path, "sleep", "60"]);
-        for (var i = 0; i < 100 && !File.Exists(path); i++) await Task.Delay(20);
-        await Task.Delay(200); // let flock take the lock
+        var psi = new System.Diagnostics.ProcessStartInfo("flock", ["-x", path, "-c", "echo locked; exec sleep 60"]) { RedirectStandardOutput = true };
+        using var holder = System.Diagnostics.Process.Start(psi)!;
+        Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync()); // it holds the lock now
         Assert.Null(await Store.TryAcquireLeaseAsync("b", Time.GetUtcNow(), default));
         holder.Kill(entireProcessTree: true); // flock and the sleep that inherited its descriptor
         await holder.WaitForExitAsync();

@@ -142,7 +142,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     {
         if (await _mem.GetJobAsync(spec.Id, ct) is not null) throw new InvalidOperationException($"Job {spec.Id} already exists.");
         var json = Db.ToJson(spec);
-        var result = await _db.Writer.RunAsync(w => SqlControlPlaneStore.SubmitInBatchAsync(w, spec, json, json, Db.T(now), now, checkQuota: false), ct);
+        var result = await _db.Writer.SubmitAsync(new SubmitBatch.Request(spec, json, json, now, CheckQuota: false), ct);
         if (!result.Accepted) throw new InvalidOperationException($"Job {spec.Id} was not added: {result.Reason}");
         var view = new JobView { Seq = result.Job!.Seq, Spec = spec, Status = JobStatus.Pending, QueuedSince = now };
         _mem.Restore(view, now);

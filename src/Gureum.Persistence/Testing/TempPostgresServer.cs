@@ -87,7 +87,7 @@ internal sealed class TempPostgresServer : IAsyncDisposable
         await c.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", c);
         await cmd.ExecuteNonQueryAsync(ct);
-        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name}";
+        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Include Error Detail=true";
     }
 
     private static int FreePort()
