@@ -228,6 +228,27 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task SubmitAsync_QueuedQuota_CountsOnlyJobsStillQueued()
+    {
+        await SeedTenancyAsync(Store, maxQueued: 2);
+        await SubmitOkAsync(Store, Spec("a", gpus: 4));
+        await SubmitOkAsync(Store, Spec("b", gpus: 4));
+        Assert.Equal(SubmitRejectionKind.QueuedJobsQuota, (await Store.SubmitAsync(Spec("c"), "", Time.GetUtcNow(), default)).Rejection);
+        var (ds, loop, _) = await OpenLoopAsync(Store);
+        await ds.AddNodeAsync(Node.Create("f1", Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        await loop.RunOnceAsync(default); // a starts: one slot frees
+        await SubmitOkAsync(Store, Spec("c", gpus: 4));
+        Assert.Equal(SubmitRejectionKind.QueuedJobsQuota, (await Store.SubmitAsync(Spec("d"), "", Time.GetUtcNow(), default)).Rejection);
+        await ds.SyncAsync(Time.GetUtcNow(), default);
+        await loop.CancelAsync("b", "x", default); // a cancelled pending job frees a slot
+        await SubmitOkAsync(Store, Spec("d", gpus: 4));
+        Time.Advance(TimeSpan.FromMinutes(20));
+        await loop.OnNodeLostAsync("f1", "failed", default); // a is requeued: the lab is over quota again
+        Assert.Equal(SubmitRejectionKind.QueuedJobsQuota, (await Store.SubmitAsync(Spec("e"), "", Time.GetUtcNow(), default)).Rejection);
+        Assert.Equal(3, (await Store.CountQueuedByLabAsync(default))["nlp"]);
+    }
+
+    [StoreFact]
     public async Task SubmitAsync_SixteenConcurrentSubmitters_AllDurableWithDistinctSeqs()
     {
         await SeedTenancyAsync(Store);

@@ -51,6 +51,9 @@ internal static class SubmitBatch
             }
         }
 
+        foreach (var (lab, n) in accepted.GroupBy(i => requests[i].Spec.Lab).Select(g => (g.Key, g.Count())))
+            await AddQueuedAsync(w, lab, n);
+
         for (var start = 0; start < accepted.Count; start += Chunk)
         {
             var chunk = accepted.GetRange(start, Math.Min(Chunk, accepted.Count - start));
@@ -71,8 +74,8 @@ internal static class SubmitBatch
         return sb.Append(')').ToString();
     }
 
-    /// <summary>One round trip: the labs' quotas with their queue counts (counted only for labs
-    /// that have a queued-jobs quota), and which of the ids already exist.</summary>
+    /// <summary>One round trip: the labs' quotas with their queue counters (<c>labs.queued</c>, kept
+    /// by every change into or out of Pending in the same transaction), and which ids already exist.</summary>
     private static async ValueTask<HashSet<string>> LoadLabsAndExistingIdsAsync(WriteContext w, List<string> labs, List<string> ids)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
@@ -83,9 +86,7 @@ internal static class SubmitBatch
             var idPart = start < ids.Count ? ids.GetRange(start, Math.Min(Chunk, ids.Count - start)) : [];
             var sql = new StringBuilder();
             if (labPart.Count > 0)
-                sql.Append("SELECT l.name, l.max_queued, CASE WHEN l.max_queued IS NULL THEN 0 ELSE ")
-                   .Append("(SELECT COUNT(*) FROM jobs j WHERE j.lab = l.name AND j.status = 'Pending') END FROM labs l WHERE l.name IN ")
-                   .Append(In("l", labPart.Count)).Append(';');
+                sql.Append("SELECT name, max_queued, queued FROM labs WHERE name IN ").Append(In("l", labPart.Count)).Append(';');
             if (idPart.Count > 0) sql.Append("SELECT id FROM jobs WHERE id IN ").Append(In("i", idPart.Count));
             var cmd = w.Command(sql.ToString());
             for (var i = 0; i < labPart.Count; i++) cmd.P("l" + i.ToString(CultureInfo.InvariantCulture), labPart[i]);
@@ -137,5 +138,12 @@ internal static class SubmitBatch
         while (await r.NextResultAsync()) { } // run the events insert
         if (seqs.Count != rows.Count) throw new InvalidOperationException($"Inserted {rows.Count} jobs but got {seqs.Count} sequence numbers back.");
         return seqs;
+    }
+
+    /// <summary>Move a lab's queued-jobs counter (job entered or left Pending).</summary>
+    internal static async ValueTask AddQueuedAsync(WriteContext w, string lab, long delta)
+    {
+        if (delta == 0) return;
+        await w.Command("UPDATE labs SET queued = queued + @d WHERE name = @l").P("d", delta).P("l", lab).ExecAsync();
     }
 }

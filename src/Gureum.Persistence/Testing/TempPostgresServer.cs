@@ -90,6 +90,27 @@ internal sealed class TempPostgresServer : IAsyncDisposable
         return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Include Error Detail=true";
     }
 
+    /// <summary>CPU time used so far by the server (postmaster and its children, from /proc; Linux only).</summary>
+    public TimeSpan ServerCpuTime()
+    {
+        var pidFile = Path.Combine(_data, "postmaster.pid");
+        if (!File.Exists(pidFile)) return TimeSpan.Zero;
+        var master = int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture);
+        long ticks = 0;
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); } catch (IOException) { continue; } catch (UnauthorizedAccessException) { continue; }
+            // Fields after the ")" that closes the command name: state ppid … utime(14) stime(15), 1-based.
+            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ppid = int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (pid != master && ppid != master) continue;
+            ticks += long.Parse(f[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[12], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
     private static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
