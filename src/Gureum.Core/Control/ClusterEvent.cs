@@ -18,6 +18,8 @@ public enum EventKind
     NodeTerminated,
     NodeLost,
     Decision,
+    /// <summary>The backend lost a running job (process gone without a recorded exit); it is requeued.</summary>
+    JobLost,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>
