@@ -111,6 +111,7 @@ internal sealed class NeedsFactAttribute : FactAttribute
         var missing = what switch
         {
             "bwrap" => Local.ProcFsProbe.Which("bwrap") is null ? "bwrap is not installed (apt-get install bubblewrap)" : null,
+            "podman" => Local.ProcFsProbe.Which("podman") is null ? "podman is not installed (apt-get install podman runc)" : null,
             "cgroups" => Local.ProcFsProbe.CgroupsUsable() ? null : "no writable cgroup memory/cpu controllers (needs root and cgroup v1, or a delegated v2 subtree)",
             _ => throw new ArgumentException(what),
         };
