@@ -56,7 +56,6 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     private readonly string? _podman;
     private readonly string _setsid;
     private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int?> _exitCodes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposed = new();
     private IClusterObserver? _observer;
 
@@ -126,6 +125,18 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
 
         var run = new Run(job.Id, nodeId, attempt, runDir, workDir);
         _runs[job.Id] = run;
+        try { await LaunchAsync(job, run, problem, ct); }
+        catch
+        {
+            _runs.TryRemove(new KeyValuePair<string, Run>(job.Id, run));
+            throw;
+        }
+    }
+
+    private async Task LaunchAsync(JobView job, Run run, string? problem, CancellationToken ct)
+    {
+        var spec = job.Spec;
+        var (runDir, workDir, attempt, useImage) = (run.RunDir, run.WorkDir, run.Attempt, !string.IsNullOrWhiteSpace(job.Spec.Image));
         if (problem is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.StderrFile), $"gureum: cannot start: {problem}\n", ct);
@@ -139,7 +150,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         JobCgroup? cgroup = null;
         if (!useImage && _cgroups is not null)
         {
-            try { cgroup = _cgroups.Create(Path.GetFileName(jobDir) + "-" + attempt.ToString(CultureInfo.InvariantCulture), spec.Resources.Cpus, spec.Resources.MemoryGiB); }
+ try { cgroup = _cgroups.Create(SafeName(job.Id) + "-" + attempt.ToString(CultureInfo.InvariantCulture), spec.Resources.Cpus, spec.Resources.MemoryGiB); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { LogCgroupFailed(job.Id, e.Message); }
         }
         run.Cgroups = cgroup?.Directories ?? [];
@@ -160,6 +171,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.StderrFile), $"gureum: cannot start the job's process: {e.Message}\n", ct);
+            await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.ExitCodeFile), "127\n", ct);
             LogCannotStart(job.Id, e.Message);
             run.Watcher = Task.Run(() => FinishAsync(run, 127, lost: null));
             return;
@@ -318,7 +330,6 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         if (lost is not null) KillOrphanedGroup(run);
         Cgroups.Remove(run.Cgroups);
         if (run.Container is { } name) await PodmanAsync(["rm", "--force", "--ignore", name]);
-        _exitCodes[run.JobId] = code;
         var stopped = Volatile.Read(ref run.StopRequested) == 1;
         LogEnded(run.JobId, code?.ToString(CultureInfo.InvariantCulture) ?? "unknown", stopped);
         if (!stopped && (observerOverride ?? _observer) is { } observer)
@@ -431,7 +442,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     private LocalRunInfo Info(string jobId, int attempt, string runDir, string workDir, bool ended)
     {
         int? code = null;
-        if (ended) code = _exitCodes.TryGetValue(jobId, out var c) ? c : ReadExitCode(runDir);
+        if (ended) code = ReadExitCode(runDir);
         return new LocalRunInfo(jobId, attempt, runDir, workDir, Path.Combine(runDir, JobWrapper.StdoutFile), Path.Combine(runDir, JobWrapper.StderrFile), code, ended);
     }
 
