@@ -18,6 +18,8 @@ public enum EventKind
     NodeTerminated,
     NodeLost,
     Decision,
+    /// <summary>Someone asked to cancel a job; the control loop acts on it at its next sync.</summary>
+    JobCancelRequested,
     /// <summary>The backend lost a running job (process gone without a recorded exit); it is requeued.</summary>
     JobLost,
 }
