@@ -47,6 +47,9 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     /// <summary>Backend name in run handles.</summary>
     public const string BackendName = "local";
 
+    /// <summary>File written in a run's folder when the run reached its time limit.</summary>
+    public const string TimedOutFile = "timed_out";
+
     private readonly LocalExecutorOptions _options;
     private readonly IRunHandleStore _handles;
     private readonly TimeProvider _time;
@@ -155,6 +158,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         }
         run.Cgroups = cgroup?.Directories ?? [];
         run.Container = container;
+        if (spec.TimeLimit is { } limit && limit > TimeSpan.Zero) run.Deadline = _time.GetUtcNow() + limit;
 
         var wrapper = Path.Combine(runDir, JobWrapper.FileName);
         await File.WriteAllTextAsync(wrapper, JobWrapper.Text, ct);
@@ -182,6 +186,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         await SaveHandleAsync(run, ct);
         LogStarted(job.Id, run.Pid, container is not null ? "podman" : _bwrap is not null ? "bubblewrap" : "process", runDir);
         run.Watcher = Task.Run(() => WatchChildAsync(run));
+        run.Limit = Task.Run(() => EnforceDeadlineAsync(run));
     }
 
     private IEnumerable<string> CommandLine(JobView job, string workDir, string? container)
@@ -243,12 +248,38 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     public async ValueTask StopAsync(JobView job, CancellationToken ct)
     {
         if (!_runs.TryGetValue(job.Id, out var run) || run.Ended.Task.IsCompleted) return;
-        if (Interlocked.Exchange(ref run.StopRequested, 1) == 1) return;
+        Interlocked.Exchange(ref run.StopRequested, 1);
+        await TerminateAsync(run, ct);
+    }
+
+    /// <summary>SIGTERM now, SIGKILL after the grace period (in the background). Once per run.</summary>
+    private async Task TerminateAsync(Run run, CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref run.Terminating, 1) == 1) return;
         var pgid = await JobGroupAsync(run, ct);
         if (pgid is null) return; // ended before it got going
-        LogStopping(job.Id, pgid.Value);
+        LogStopping(run.JobId, pgid.Value);
         ProcFs.SignalGroup(pgid.Value, ProcFs.SigTerm);
         run.Escalation = Task.Run(() => EscalateAsync(run, pgid.Value));
+    }
+
+    /// <summary>Ends a run that reaches its time limit as a stop would, and marks it failed
+    /// (<c>timed_out</c> in its folder), whatever its exit code.</summary>
+    private async Task EnforceDeadlineAsync(Run run)
+    {
+        if (run.Deadline is not { } deadline) return;
+        try
+        {
+            var wait = deadline - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero) await Task.WhenAny(run.Ended.Task, Task.Delay(wait, _time, _disposed.Token));
+            if (run.Ended.Task.IsCompleted || _disposed.IsCancellationRequested) return;
+            run.TimedOut = true;
+            await File.WriteAllTextAsync(Path.Combine(run.RunDir, TimedOutFile), deadline.ToString("O", CultureInfo.InvariantCulture) + "\n", _disposed.Token);
+            LogTimedOut(run.JobId, deadline.ToString("O", CultureInfo.InvariantCulture));
+            await TerminateAsync(run, _disposed.Token);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) { LogBackgroundError(run.JobId, e); }
     }
 
     private async Task EscalateAsync(Run run, int pgid)
@@ -337,7 +368,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
             try
             {
                 if (lost is not null) await observer.OnJobLostAsync(run.JobId, lost, ct);
-                else await observer.OnJobExitedAsync(run.JobId, code == 0, ct);
+                else await observer.OnJobExitedAsync(run.JobId, code == 0 && !run.TimedOut && !File.Exists(Path.Combine(run.RunDir, TimedOutFile)), ct);
             }
             catch (Exception e) when (e is not OperationCanceledException) { LogBackgroundError(run.JobId, e); }
         }
@@ -390,6 +421,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
                 StartTime = data.StartTime,
                 Container = data.Container,
                 Cgroups = data.Cgroups,
+                Deadline = data.Deadline,
             };
             _runs[h.JobId] = run;
             var code = ReadExitCode(data.RunDir);
@@ -403,6 +435,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
             {
                 LogRecovered(h.JobId, "still running, re-adopted", run.Pid.ToString(CultureInfo.InvariantCulture));
                 run.Watcher = Task.Run(() => WatchAdoptedAsync(run), CancellationToken.None);
+                run.Limit = Task.Run(() => EnforceDeadlineAsync(run), CancellationToken.None);
                 continue;
             }
             LogRecovered(h.JobId, "lost (no process, no exit code)", run.Pid.ToString(CultureInfo.InvariantCulture));
@@ -524,7 +557,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
 
     private async Task SaveHandleAsync(Run run, CancellationToken ct)
     {
-        var data = new HandleData(run.Pid, run.StartTime, run.Attempt, run.RunDir, run.WorkDir, run.Container, run.Cgroups);
+        var data = new HandleData(run.Pid, run.StartTime, run.Attempt, run.RunDir, run.WorkDir, run.Container, run.Cgroups, run.Deadline);
         await _handles.SaveAsync(new RunHandle(run.JobId, BackendName, run.NodeId, JsonSerializer.Serialize(data, HandleJson.Default.HandleData), _time.GetUtcNow()), ct);
     }
 
@@ -536,6 +569,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         {
             if (run.Watcher is { } w) await w.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (run.Escalation is { } e) await e.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (run.Limit is { } l) await l.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         _disposed.Dispose();
     }
@@ -554,7 +588,11 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         public Process? Child { get; set; }
         public Task? Watcher { get; set; }
         public Task? Escalation { get; set; }
+        public Task? Limit { get; set; }
+        public DateTimeOffset? Deadline { get; set; }
+        public bool TimedOut { get; set; }
         public int StopRequested;
+        public int Terminating;
         public int Finished;
         public TaskCompletionSource<int?> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -591,12 +629,15 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     [LoggerMessage(EventId = 3109, Level = LogLevel.Warning, Message = "Recovery: job {JobId} has an unreadable run handle: {Error}")]
     private partial void LogBadHandle(string jobId, string error);
 
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Job {JobId} reached its time limit at {Deadline}; stopping it")]
+    private partial void LogTimedOut(string jobId, string deadline);
+
     [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "Job {JobId}: cannot create its cgroup ({Error}); running without limits")]
     private partial void LogCgroupFailed(string jobId, string error);
 }
 
 /// <summary>The local backend's <see cref="RunHandle.Data"/>.</summary>
-internal sealed record HandleData(int Pid, ulong StartTime, int Attempt, string RunDir, string WorkDir, string? Container, IReadOnlyList<string> Cgroups);
+internal sealed record HandleData(int Pid, ulong StartTime, int Attempt, string RunDir, string WorkDir, string? Container, IReadOnlyList<string> Cgroups, DateTimeOffset? Deadline = null);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HandleData))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

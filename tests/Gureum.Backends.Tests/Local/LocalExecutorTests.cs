@@ -115,6 +115,20 @@ public sealed class LocalExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task TimeLimit_Reached_JobIsStoppedAndReportedFailedEvenIfItExitsZero()
+    {
+        await using var ex = Executor(o => o with { StopGracePeriod = TimeSpan.FromSeconds(5) });
+        // Exits 0 on SIGTERM: still a failure, the job did not finish within its limit.
+        await ex.StartAsync(J.Running("late", "trap 'echo bye; exit 0' TERM; echo ready; while :; do sleep 0.1; done", timeLimit: TimeSpan.FromSeconds(1)), [], default);
+
+        Assert.Equal("exited late failed", await _observer.WaitForAsync("exited late"));
+        var run = ex.GetRun("late")!;
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(File.Exists(Path.Combine(run.RunDirectory, LocalExecutor.TimedOutFile)));
+        Assert.Equal("ready\nbye\n", File.ReadAllText(run.StdoutPath));
+    }
+
+    [Fact]
     public async Task StopAsync_JobWithChildProcesses_KillsTheWholeGroup()
     {
         await using var ex = Executor(o => o with { StopGracePeriod = TimeSpan.FromSeconds(1) });
