@@ -223,4 +223,14 @@ public sealed class ControlLoop(
         await store.EndRunAsync(jobId, succeeded ? RunOutcome.Completed : RunOutcome.Failed, TimeSpan.Zero, now, ct);
         await store.AppendEventAsync(new ClusterEvent(now, succeeded ? EventKind.JobCompleted : EventKind.JobFailed, jobId, null, succeeded ? "completed" : "failed"), ct);
     }
+
+    /// <inheritdoc />
+    public async ValueTask OnJobLostAsync(string jobId, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var job = await store.GetJobAsync(jobId, ct);
+        if (job is not { Status: JobStatus.Running }) return;
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobLost, jobId, job.Placements.Count > 0 ? job.Placements[0].NodeId : null, reason), ct);
+        await EndInterruptedRunAsync(job, RunOutcome.NodeLost, now, ct);
+    }
 }

@@ -90,4 +90,13 @@ public interface IClusterObserver
     ValueTask OnProvisionFailedAsync(string nodeId, string reason, CancellationToken ct);
     ValueTask OnNodeLostAsync(string nodeId, string reason, CancellationToken ct);
     ValueTask OnJobExitedAsync(string jobId, bool succeeded, CancellationToken ct);
+
+    /// <summary>
+    /// The backend lost track of a running job while its node is fine (e.g. the local backend
+    /// found, after a restart, neither the process nor its recorded exit). The loop ends the run as
+    /// <see cref="Domain.RunOutcome.NodeLost"/>, so the job is requeued (resuming from its last
+    /// checkpoint) and the policy decides whether and where it runs again. Default: reported as a
+    /// failed exit, for observers that do not requeue.
+    /// </summary>
+    ValueTask OnJobLostAsync(string jobId, string reason, CancellationToken ct) => OnJobExitedAsync(jobId, succeeded: false, ct);
 }
