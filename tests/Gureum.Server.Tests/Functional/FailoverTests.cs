@@ -23,12 +23,11 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
     {
         using var dir = new ApiClient.TempDir();
         var db = await pg.CreateDatabaseAsync();
-        var marks = Path.Combine(dir.Path, "marks");
-        Directory.CreateDirectory(marks);
-        var a = await ServerProcess.StartAsync(Path.Combine(dir.Path, "a"), db: db, extraArgs: ["--tick", "0.2s"]);
+        // Both replicas share the data dir (job work dirs and logs), as they would share a volume.
+        var a = await ServerProcess.StartAsync(dir.Path, db: db, extraArgs: ["--tick", "0.2s"]);
         var token = (await a.AdminToken)!;
         Assert.NotNull(token);
-        var b = await ServerProcess.StartAsync(Path.Combine(dir.Path, "b"), db: db, extraArgs: ["--tick", "0.2s"]);
+        var b = await ServerProcess.StartAsync(dir.Path, db: db, extraArgs: ["--tick", "0.2s"]);
         try
         {
             Assert.Null(await b.AdminToken); // one admin per database
@@ -39,7 +38,7 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
                 // Each job writes a start mark, runs a while, writes an end mark: two runs at once
                 // would show as two starts in a row.
                 var target = i % 2 == 0 ? a : b;
-                var spec = $"name: f{i}\nresources: {{gpus: 0, cpus: 0.1, memory: 32Mi}}\nrun: echo start >> {marks}/f{i}; sleep 3; echo end >> {marks}/f{i}\n";
+                var spec = $"name: f{i}\nresources: {{gpus: 0, cpus: 0.1, memory: 32Mi}}\nrun: echo start >> marks; sleep 3; echo end >> marks\n";
                 ids.Add((await ApiClient.SubmitOkAsync(target.Client(token), spec)).Id);
             }
             // Some are running on the leader when it dies.
@@ -58,7 +57,7 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
             }
             for (var i = 0; i < ids.Count; i++)
             {
-                var lines = await File.ReadAllLinesAsync(Path.Combine(marks, $"f{i}"));
+                var lines = await File.ReadAllLinesAsync(Path.Combine(RecoveryTests.WorkDir(dir.Path, ids[i]), "marks"));
                 for (var k = 1; k < lines.Length; k++)
                     Assert.False(lines[k] == "start" && lines[k - 1] == "start", $"f{i} started twice without ending: {string.Join(",", lines)}");
                 Assert.Equal("end", lines[^1]);

@@ -17,17 +17,17 @@ public sealed class RecoveryTests
     public async Task Restart_RunningLocalJob_IsReadoptedAndCompletes()
     {
         using var dir = new ApiClient.TempDir();
-        var marks = Path.Combine(dir.Path, "marks");
-        Directory.CreateDirectory(marks);
         var port = ServerProcess.FreePort();
-        string token, id;
+        string token, id, marks;
         await using (var server = await ServerProcess.StartAsync(dir.Path, port: port))
         {
             token = (await server.AdminToken)!;
             var http = server.Client(token);
-            // The job records its own pid, then runs past the crash and the restart.
-            var spec = $"name: survivor\nresources: {{gpus: 0, cpus: 0.1, memory: 64Mi}}\nrun: echo $$ > {marks}/pid; sleep 6; echo done > {marks}/end\n";
+            // The job records its own pid in its work dir (the one place a sandboxed job may write),
+            // then runs past the crash and the restart.
+            const string spec = "name: survivor\nresources: {gpus: 0, cpus: 0.1, memory: 64Mi}\nrun: echo $$ > pid; sleep 15; echo done > end\n";
             id = (await ApiClient.SubmitOkAsync(http, spec)).Id;
+            marks = WorkDir(dir.Path, id);
             await ApiClient.WaitForAsync(http, id, j => j.Status == JobStatuses.Running, TimeSpan.FromSeconds(30));
             await WaitForFileAsync(Path.Combine(marks, "pid"));
             server.Kill9();
@@ -47,6 +47,9 @@ public sealed class RecoveryTests
         Assert.Contains(events.Items, e => e.Message.Contains("re-adopted", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("JobCompleted", kinds[^1]);
     }
+
+    /// <summary>The local backend's work dir of a job under a server's data dir.</summary>
+    internal static string WorkDir(string dataDir, string jobId) => Path.Combine(dataDir, "jobs", jobId, "work");
 
     internal static async Task WaitForFileAsync(string path)
     {
