@@ -96,6 +96,7 @@ public sealed partial class ControlLoopService(
     private async Task RecoverAsync(LeaderTerm term, CancellationToken ct)
     {
         if (term.Backend.Executor is not IRecoverableExecutor recoverable) return;
+        using var step = runtime.Observer.EnterStep();
         await recoverable.RecoverAsync(runtime.Observer, ct);
         await runtime.Observer.DrainAsync(term.Loop, ct);
         var now = time.GetUtcNow();
@@ -112,6 +113,7 @@ public sealed partial class ControlLoopService(
     private async Task TickAsync(LeaderTerm term, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        using var step = runtime.Observer.EnterStep();
         var now = time.GetUtcNow();
         var sync = await term.Cluster.SyncAsync(now, ct);
         await runtime.Observer.DrainAsync(term.Loop, ct);

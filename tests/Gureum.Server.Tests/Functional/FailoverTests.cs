@@ -70,6 +70,11 @@ public sealed class FailoverTests(PostgresFixture pg, ITestOutputHelper output) 
                 }
             }
         }
+        catch
+        {
+            output.WriteLine("---- replica a ----\n" + a.Output + "\n---- replica b ----\n" + b.Output);
+            throw;
+        }
         finally
         {
             await a.DisposeAsync();
