@@ -16,6 +16,7 @@ internal static class Migrations
             max_gpus {REAL} NULL,
             max_queued BIGINT NULL,
             budget_micros BIGINT NULL,
+            queued BIGINT NOT NULL DEFAULT 0,
             created_at BIGINT NOT NULL);
         CREATE TABLE users (
             name TEXT PRIMARY KEY,

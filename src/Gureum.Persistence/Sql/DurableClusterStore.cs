@@ -142,7 +142,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     {
         if (await _mem.GetJobAsync(spec.Id, ct) is not null) throw new InvalidOperationException($"Job {spec.Id} already exists.");
         var json = Db.ToJson(spec);
-        var result = await _db.Writer.RunAsync(w => SqlControlPlaneStore.SubmitInBatchAsync(w, spec, json, json, Db.T(now), now, checkQuota: false), ct);
+        var result = await _db.Writer.SubmitAsync(new SubmitBatch.Request(spec, json, json, now, CheckQuota: false), ct);
         if (!result.Accepted) throw new InvalidOperationException($"Job {spec.Id} was not added: {result.Reason}");
         var view = new JobView { Seq = result.Job!.Seq, Spec = spec, Status = JobStatus.Pending, QueuedSince = now };
         _mem.Restore(view, now);
@@ -159,6 +159,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         await _db.Writer.RunAsync(async w =>
         {
             await WriteJobAsync(w, job, model, ended: null);
+            await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
             await w.Command("INSERT INTO job_runs (job_id, attempt, lab, user_name, project, start_at, placements, gpu_model) VALUES (@j, @a, @l, @u, @p, @s, @pl, @g)")
                 .P("j", job.Id).P("a", (long)job.Attempts).P("l", job.Spec.Lab).P("u", job.Spec.User).P("p", job.Spec.Project)
                 .P("s", Db.T(now)).P("pl", placementsJson).P("g", model).ExecAsync();
@@ -179,6 +180,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         {
             // A finished job keeps the placements of its last run for display; a requeued one has none.
             await WriteJobAsync(w, job, null, ended, keepPlacements: ended is not null);
+            if (job.Status == JobStatus.Pending) await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, +1);
             await w.Command("UPDATE job_runs SET end_at = @e, outcome = @o WHERE job_id = @j AND attempt = @a")
                 .P("e", Db.T(now)).P("o", outcome.ToString()).P("j", jobId).P("a", (long)before.Attempts).ExecAsync();
             foreach (var n in nodes) await UpsertNodeAsync(w, n);
@@ -192,7 +194,12 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         var before = await _mem.GetJobAsync(jobId, ct);
         var job = await _mem.CancelJobAsync(jobId, reason, now, ct);
         if (job is null || before?.Status != JobStatus.Pending) return job;
-        await _db.Writer.RunAsync(async w => { await WriteJobAsync(w, job, null, now); return 0; }, ct);
+        await _db.Writer.RunAsync(async w =>
+        {
+            await WriteJobAsync(w, job, null, now);
+            await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
+            return 0;
+        }, ct);
         return job;
     }
 
@@ -202,7 +209,12 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         await _mem.RejectJobAsync(jobId, reason, now, ct);
         if (before?.Status != JobStatus.Pending) return;
         var job = (await _mem.GetJobAsync(jobId, ct))!;
-        await _db.Writer.RunAsync(async w => { await WriteJobAsync(w, job, null, now); return 0; }, ct);
+        await _db.Writer.RunAsync(async w =>
+        {
+            await WriteJobAsync(w, job, null, now);
+            await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
+            return 0;
+        }, ct);
     }
 
     public async ValueTask AddNodeAsync(Node node, CancellationToken ct)

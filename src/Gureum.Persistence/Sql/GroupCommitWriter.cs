@@ -19,6 +19,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly Task _loop;
     private DbConnection? _connection;
 
+    // Commands survive across batches on the writer's connection, so SQLite keeps them prepared.
+    // Cleared with the connection.
+    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
     public GroupCommitWriter(Dialect dialect, int maxBatch, ILogger log)
     {
         _dialect = dialect;
@@ -32,6 +36,15 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Writes committed so far.</summary>
     public long Writes { get; private set; }
+
+    /// <summary>Queue a job submission; consecutive submissions in a batch are inserted together
+    /// (a few statements per batch, not per job). Completes after commit.</summary>
+    public Task<SubmitResult> SubmitAsync(SubmitBatch.Request request, CancellationToken ct)
+    {
+        var item = new SubmitItem(request, ct);
+        if (!_queue.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(GroupCommitWriter), "The store is closed.");
+        return item.Task;
+    }
 
     /// <summary>Run <paramref name="op"/> inside the next batch's transaction; completes after commit.
     /// The op must have no effect outside the database (it may be run twice: in the batch, then alone).</summary>
@@ -91,20 +104,37 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     {
         _connection ??= await _dialect.OpenWriterAsync(CancellationToken.None);
         await using var tx = await _dialect.BeginWriteAsync(_connection, CancellationToken.None);
-        var ctx = new WriteContext(_connection, tx);
-        try
+        if (_commands.Count > 512) ClearCommands();
+        var ctx = new WriteContext(_connection, tx, _commands);
         {
-            foreach (var item in batch) await item.ExecuteAsync(ctx);
+            for (var i = 0; i < batch.Count;)
+            {
+                if (batch[i] is SubmitItem)
+                {
+                    var run = new List<SubmitItem>();
+                    while (i < batch.Count && batch[i] is SubmitItem s) { run.Add(s); i++; }
+                    var results = await SubmitBatch.ExecuteAsync(ctx, run.Select(r => r.Request).ToList());
+                    for (var k = 0; k < run.Count; k++) run[k].Result = results[k];
+                }
+                else
+                {
+                    await batch[i].ExecuteAsync(ctx);
+                    i++;
+                }
+            }
             await tx.CommitAsync();
         }
-        finally
-        {
-            ctx.Dispose();
-        }
+    }
+
+    private void ClearCommands()
+    {
+        foreach (var c in _commands.Values) c.Dispose();
+        _commands.Clear();
     }
 
     private async Task ResetConnectionAsync()
     {
+        ClearCommands();
         if (_connection is null) return;
         try { await _connection.DisposeAsync(); } catch (Exception) { /* already broken */ }
         _connection = null;
@@ -126,6 +156,29 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         public abstract ValueTask ExecuteAsync(WriteContext ctx);
         public abstract void Complete();
         public abstract void Fail(Exception e);
+    }
+
+    private sealed class SubmitItem(SubmitBatch.Request request, CancellationToken ct) : WriteItem
+    {
+        private readonly TaskCompletionSource<SubmitResult> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SubmitBatch.Request Request => request;
+        public SubmitResult Result { get; set; }
+        public Task<SubmitResult> Task => _tcs.Task;
+
+        public override bool IsCancelled
+        {
+            get
+            {
+                if (!ct.IsCancellationRequested) return false;
+                _tcs.TrySetCanceled(ct);
+                return true;
+            }
+        }
+
+        public override ValueTask ExecuteAsync(WriteContext ctx) => throw new InvalidOperationException("Submissions run through SubmitBatch.");
+        public override void Complete() => _tcs.TrySetResult(Result);
+        public override void Fail(Exception e) => _tcs.TrySetException(e);
     }
 
     private sealed class WriteItem<T>(Func<WriteContext, ValueTask<T>> op, CancellationToken ct) : WriteItem
@@ -151,11 +204,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     }
 }
 
-/// <summary>The open transaction a write runs in, with a cache of prepared commands and of
+/// <summary>The open transaction a write runs in, with the writer's prepared commands and a cache of
 /// per-batch facts (lab quotas and queue counts) that later writes in the same batch reuse.</summary>
-internal sealed class WriteContext(DbConnection connection, DbTransaction transaction) : IDisposable
+internal sealed class WriteContext(DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand> commands)
 {
-    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
 
     public DbConnection Connection => connection;
     public DbTransaction Transaction => transaction;
@@ -169,21 +221,15 @@ internal sealed class WriteContext(DbConnection connection, DbTransaction transa
     /// <summary>A command for <paramref name="sql"/> in this transaction, reused within the batch.</summary>
     public DbCommand Command(string sql)
     {
-        if (!_commands.TryGetValue(sql, out var cmd))
+        if (!commands.TryGetValue(sql, out var cmd))
         {
             cmd = connection.CreateCommand();
             cmd.CommandText = sql;
-            cmd.Transaction = transaction;
-            _commands[sql] = cmd;
+            commands[sql] = cmd;
         }
+        cmd.Transaction = transaction;
         cmd.Parameters.Clear();
         return cmd;
-    }
-
-    public void Dispose()
-    {
-        foreach (var c in _commands.Values) c.Dispose();
-        _commands.Clear();
     }
 }
 

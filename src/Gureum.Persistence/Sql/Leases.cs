@@ -40,9 +40,8 @@ internal sealed class FileLease : ILeaderLease
 
     public ValueTask DisposeAsync()
     {
-        _lost.Cancel();
+        _lost.Cancel(); // not disposed: Lost stays readable after release
         _file.Dispose();
-        _lost.Dispose();
         return ValueTask.CompletedTask;
     }
 }

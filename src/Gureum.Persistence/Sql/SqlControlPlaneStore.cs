@@ -197,44 +197,7 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
     {
         ArgumentNullException.ThrowIfNull(spec);
         var json = Db.ToJson(spec); // serialize outside the writer: the writer is the bottleneck
-        var submittedAt = Db.T(now);
-        return await Writer.RunAsync(w => SubmitInBatchAsync(w, spec, specText, json, submittedAt, now, checkQuota: true), ct);
-    }
-
-    /// <summary>Insert a job in the writer's transaction, after the lab and quota checks.</summary>
-    internal static async ValueTask<SubmitResult> SubmitInBatchAsync(WriteContext w, JobSpec spec, string specText, string json, long submittedAt, DateTimeOffset now, bool checkQuota)
-    {
-        if (!w.LabQueues.TryGetValue(spec.Lab, out var q))
-        {
-            q = new LabQueue();
-            await using (var r = await w.Command("SELECT max_queued FROM labs WHERE name = @l").P("l", spec.Lab).ExecuteReaderAsync())
-            {
-                if (await r.ReadAsync())
-                {
-                    q.Exists = true;
-                    q.MaxQueued = r.NL(0);
-                }
-            }
-            if (q.Exists && q.MaxQueued is not null)
-                q.Queued = await w.Command("SELECT COUNT(*) FROM jobs WHERE lab = @l AND status = 'Pending'").P("l", spec.Lab).ScalarLongAsync();
-            w.LabQueues[spec.Lab] = q;
-        }
-        if (!q.Exists)
-            return SubmitResult.Rejected(SubmitRejectionKind.UnknownLab, $"Lab '{spec.Lab}' does not exist. Ask an admin to create it, or submit to your own lab.");
-        if (w.JobIds.Contains(spec.Id) || await w.Command("SELECT COUNT(*) FROM jobs WHERE id = @i").P("i", spec.Id).ScalarLongAsync() > 0)
-            return SubmitResult.Rejected(SubmitRejectionKind.DuplicateId, $"A job with id '{spec.Id}' already exists.");
-        if (checkQuota && q.MaxQueued is { } max && q.Queued >= max)
-            return SubmitResult.Rejected(SubmitRejectionKind.QueuedJobsQuota,
-                $"Lab '{spec.Lab}' already has {q.Queued} queued jobs, its quota of queued jobs is {max}. Wait until some start, cancel some, or ask an admin to raise the quota.");
-        var seq = await w.Command(
-                "INSERT INTO jobs (id, lab, user_name, project, name, status, spec_json, spec_text, submitted_at, queued_since) " +
-                "VALUES (@i, @l, @u, @p, @n, 'Pending', @j, @x, @t, @t) RETURNING seq")
-            .P("i", spec.Id).P("l", spec.Lab).P("u", spec.User).P("p", spec.Project).P("n", spec.Name).P("j", json).P("x", specText).P("t", submittedAt)
-            .ScalarLongAsync();
-        await InsertEventAsync(w, new ClusterEvent(now, EventKind.JobSubmitted, spec.Id, null, "submitted"));
-        q.Queued++;
-        w.JobIds.Add(spec.Id);
-        return SubmitResult.Ok(new JobRecord { Spec = spec, SpecText = specText, Seq = seq, Status = JobStatus.Pending, SubmittedAt = now });
+        return await Writer.SubmitAsync(new SubmitBatch.Request(spec, specText, json, now, CheckQuota: true), ct);
     }
 
     internal static async ValueTask InsertEventAsync(WriteContext w, ClusterEvent e) =>
