@@ -11,4 +11,5 @@ root.Subcommands.Add(SubmitCommand.Create());
 foreach (var c in JobCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in ClusterCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in TenancyCommands.Create()) root.Subcommands.Add(c);
+root.Subcommands.Add(ServeCommand.Create());
 return await CliRunner.RunAsync(root, args);

@@ -192,6 +192,9 @@ public static partial class JobSpecYaml
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
     private static partial Regex NameRegex();
 
+    /// <summary>Whether <paramref name="name"/> is a valid job, lab, project or user name (the rule of <c>name:</c>).</summary>
+    public static bool IsValidName(string? name) => name is not null && NameRegex().IsMatch(name);
+
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvNameRegex();
 

@@ -18,6 +18,10 @@ public enum EventKind
     NodeTerminated,
     NodeLost,
     Decision,
+    /// <summary>Someone asked to cancel a job; the control loop acts on it at its next sync.</summary>
+    JobCancelRequested,
+    /// <summary>The backend lost a running job (process gone without a recorded exit); it is requeued.</summary>
+    JobLost,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>

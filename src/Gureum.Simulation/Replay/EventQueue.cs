@@ -9,14 +9,27 @@ public enum SimEventKind
     ProvisionFailed,
     NodeReclaimed,
     JobEnded,
+    /// <summary>A job reached its time limit before its work was done (live sim only; see
+    /// <see cref="SimulatedExecutor"/>).</summary>
+    JobTimedOut,
     Wake,
 }
 
 /// <summary>One future happening in the replay.</summary>
 public readonly record struct SimEvent(SimEventKind Kind, string? Id, long Token);
 
+/// <summary>
+/// Where the simulated cloud and executor schedule their future happenings: the replay's
+/// <see cref="EventQueue"/>, or timers on a live <see cref="TimeProvider"/> (Gureum.Backends' sim backend).
+/// </summary>
+public interface ISimEventSink
+{
+    /// <summary>Schedule <paramref name="e"/> to happen at <paramref name="at"/>.</summary>
+    void Push(DateTimeOffset at, SimEvent e);
+}
+
 /// <summary>Events ordered by time, then by insertion (deterministic ties).</summary>
-public sealed class EventQueue
+public sealed class EventQueue : ISimEventSink
 {
     private readonly PriorityQueue<SimEvent, (long Ticks, long Seq)> _queue = new();
     private long _seq;

@@ -111,7 +111,7 @@ public static class ReplayEngine
             while (next < jobs.Count && jobs[next].SubmitTime == now)
                 await loop.SubmitAsync(jobs[next++], ct);
             while (events.TryPeekTime(out var at) && at == now)
-                await HandleAsync(events.Pop(), loop, store, cloud, executor, now, ct);
+                await HandleAsync(events.Pop(), loop, cloud, executor, now, ct);
 
             var plan = await loop.RunOnceAsync(ct);
             if (plan.WakeAt is { } wake && wake > now && (scheduledWake is not { } s || s <= now || wake < s))
@@ -166,26 +166,9 @@ public static class ReplayEngine
         return new ReplaySample(now, store.AliveNodes.Count, gpus, store.PendingCount, store.RunningCount, spend);
     }
 
-    private static async ValueTask HandleAsync(SimEvent e, ControlLoop loop, InMemoryClusterStore store, SimulatedCloud cloud, SimulatedExecutor executor, DateTimeOffset now, CancellationToken ct)
+    private static async ValueTask HandleAsync(SimEvent e, ControlLoop loop, SimulatedCloud cloud, SimulatedExecutor executor, DateTimeOffset now, CancellationToken ct)
     {
-        switch (e.Kind)
-        {
-            case SimEventKind.NodeReady:
-                await loop.OnNodeReadyAsync(e.Id!, ct);
-                break;
-            case SimEventKind.ProvisionFailed:
-                await loop.OnProvisionFailedAsync(e.Id!, "spot capacity unavailable", ct);
-                break;
-            case SimEventKind.NodeReclaimed:
-                if (!cloud.IsOpen(e.Id!)) break; // already released
-                cloud.Close(e.Id!, now);
-                await loop.OnNodeLostAsync(e.Id!, "spot node reclaimed", ct);
-                break;
-            case SimEventKind.JobEnded:
-                if (executor.IsCurrent(e.Id!, e.Token)) await loop.OnJobExitedAsync(e.Id!, succeeded: true, ct);
-                break;
-            case SimEventKind.Wake:
-                break;
-        }
+        if (SimEventDispatch.Apply(e, cloud, executor, now) is { } report)
+            await SimEventDispatch.SendAsync(report, loop, ct);
     }
 }

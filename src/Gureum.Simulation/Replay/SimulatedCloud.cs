@@ -26,7 +26,7 @@ public sealed record NodeBill
 /// market says so, and every node is billed per second (with a minimum, default 60 s) from request
 /// to release at its market's price, following spot price changes.
 /// </summary>
-public sealed class SimulatedCloud(ISpotMarket spot, EventQueue events, TimeProvider time, TimeSpan minimumBilled) : INodeProvisioner
+public sealed class SimulatedCloud(ISpotMarket spot, ISimEventSink events, TimeProvider time, TimeSpan minimumBilled) : INodeProvisioner
 {
     private readonly Dictionary<string, NodeBill> _open = new(StringComparer.Ordinal);
     private readonly List<NodeBill> _closed = [];
@@ -85,28 +85,49 @@ public sealed class SimulatedCloud(ISpotMarket spot, EventQueue events, TimeProv
         OpenHourlyRate -= bill.StartPrice;
         bill.End = end;
         if (bill.Market == Market.Spot) bill.PriceChanges.AddRange(spot.PriceChanges(bill.Offer, bill.Start, end));
-        var actual = (long)Math.Ceiling((end - bill.Start).TotalSeconds);
-        bill.BilledSeconds = Math.Max(actual, (long)minimumBilled.TotalSeconds);
-        bill.BilledUsd = Cost(bill, end);
+        bill.BilledSeconds = BilledSeconds(bill, end);
+        bill.BilledUsd = Cost(bill.StartPrice, bill.PriceChanges, bill.Start, bill.BilledSeconds);
         _closed.Add(bill);
         _closedTotal += bill.BilledUsd;
     }
 
+    /// <summary>
+    /// USD owed if every open bill were closed at <paramref name="now"/> (same rules as
+    /// <see cref="Close"/>: per second, minimum, spot price changes), plus the closed bills. Open
+    /// bills are not changed. For a live ledger; replay reads <see cref="Bills"/> after the end.
+    /// </summary>
+    public decimal AccruedUsd(DateTimeOffset now)
+    {
+        var usd = _closedTotal;
+        foreach (var bill in _open.Values)
+        {
+            var changes = bill.Market == Market.Spot ? spot.PriceChanges(bill.Offer, bill.Start, now) : [];
+            usd += Cost(bill.StartPrice, changes, bill.Start, BilledSeconds(bill, now));
+        }
+        return usd;
+    }
+
+    private long BilledSeconds(NodeBill bill, DateTimeOffset end)
+    {
+        var actual = (long)Math.Ceiling((end - bill.Start).TotalSeconds);
+        return Math.Max(actual, (long)minimumBilled.TotalSeconds);
+    }
+
     /// <summary>Σ seconds × price per segment of constant price (segment bounds in whole seconds
     /// from the start); the minimum's extra seconds at the last price.</summary>
-    private static decimal Cost(NodeBill bill, DateTimeOffset end)
+    private static decimal Cost(decimal startPrice, IReadOnlyList<(DateTimeOffset At, decimal Price)> changes, DateTimeOffset start, long billedSeconds)
     {
         decimal usd = 0;
-        var price = bill.StartPrice;
+        var price = startPrice;
         long done = 0;
-        foreach (var (at, p) in bill.PriceChanges)
+        foreach (var (at, p) in changes)
         {
-            var upTo = Math.Min((long)Math.Ceiling((at - bill.Start).TotalSeconds), bill.BilledSeconds);
+            var upTo = Math.Min((long)Math.Ceiling((at - start).TotalSeconds), billedSeconds);
             usd += (upTo - done) * price / 3600m;
             done = upTo;
             price = p;
         }
-        usd += (bill.BilledSeconds - done) * price / 3600m;
+        usd += (billedSeconds - done) * price / 3600m;
         return usd;
     }
 
@@ -121,19 +142,53 @@ public sealed class SimulatedCloud(ISpotMarket spot, EventQueue events, TimeProv
 /// The simulated executor: a job on a node runs for its remaining work scaled to the node's GPU
 /// (plus the restart overhead after the first run) and then ends. Stopping cancels the pending end.
 /// </summary>
-public sealed class SimulatedExecutor(EventQueue events, TimeProvider time, TimeSpan restartOverhead) : IExecutor
+/// <param name="events">Where job ends are scheduled.</param>
+/// <param name="time">The clock.</param>
+/// <param name="restartOverhead">Added to every run after the first.</param>
+/// <param name="enforceTimeLimit">
+/// False (replay): every job must have a duration, and a trace's duration is what happened, so time
+/// limits are not applied. True (live sim): a job whose run would outlast its
+/// <see cref="JobSpec.TimeLimit"/> ends as failed at the limit (<see cref="SimEventKind.JobTimedOut"/>),
+/// and a job without a duration runs until it is stopped or reaches its limit.
+/// </param>
+public sealed class SimulatedExecutor(ISimEventSink events, TimeProvider time, TimeSpan restartOverhead, bool enforceTimeLimit = false) : IExecutor
 {
     private readonly Dictionary<string, long> _tokens = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct)
     {
-        var runTime = Progress.RemainingRunTime(job, Progress.SlowestModel(nodes), restartOverhead)
-            ?? throw new InvalidOperationException($"Job {job.Id} has no duration; replay needs one.");
-        var token = _tokens.GetValueOrDefault(job.Id) + 1;
-        _tokens[job.Id] = token;
-        events.Push(time.GetUtcNow() + runTime, new SimEvent(SimEventKind.JobEnded, job.Id, token));
+        Schedule(job, nodes);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Starts a run and returns the end it scheduled (<see cref="SimEventKind.JobEnded"/> or
+    /// <see cref="SimEventKind.JobTimedOut"/> and when), or null when the run has no end of its own.</summary>
+    public (SimEventKind Kind, DateTimeOffset At)? Schedule(JobView job, IReadOnlyList<Node> nodes)
+    {
+        var runTime = Progress.RemainingRunTime(job, Progress.SlowestModel(nodes), restartOverhead);
+        if (runTime is null && !enforceTimeLimit) throw new InvalidOperationException($"Job {job.Id} has no duration; replay needs one.");
+        var now = time.GetUtcNow();
+        if (enforceTimeLimit && job.Spec.TimeLimit is { } limit && (runTime is not { } r || r > limit))
+            return Resume(job.Id, SimEventKind.JobTimedOut, now + limit);
+        if (runTime is { } run) return Resume(job.Id, SimEventKind.JobEnded, now + run);
+        NewToken(job.Id);
+        return null;
+    }
+
+    /// <summary>Starts a new run of a job whose end is already known (a live sim backend recovering
+    /// its runs after a restart) and schedules that end.</summary>
+    public (SimEventKind Kind, DateTimeOffset At) Resume(string jobId, SimEventKind kind, DateTimeOffset at)
+    {
+        events.Push(at, new SimEvent(kind, jobId, NewToken(jobId)));
+        return (kind, at);
+    }
+
+    private long NewToken(string jobId)
+    {
+        var token = _tokens.GetValueOrDefault(jobId) + 1;
+        _tokens[jobId] = token;
+        return token;
     }
 
     /// <inheritdoc />
@@ -145,4 +200,56 @@ public sealed class SimulatedExecutor(EventQueue events, TimeProvider time, Time
 
     /// <summary>Whether a job-end event is for the job's current run.</summary>
     public bool IsCurrent(string jobId, long token) => _tokens.TryGetValue(jobId, out var t) && t == token;
+
+    /// <summary>Marks a job's run as over so that later events for it are ignored; returns whether
+    /// <paramref name="token"/> was its current run (i.e. whether the end should be reported).</summary>
+    public bool TryEnd(string jobId, long token)
+    {
+        if (!IsCurrent(jobId, token)) return false;
+        _tokens[jobId] = token + 1;
+        return true;
+    }
 }
+
+/// <summary>What a due <see cref="SimEvent"/> means to the control loop; shared by replay and the live sim backend.</summary>
+public static class SimEventDispatch
+{
+    /// <summary>
+    /// Applies a due event to the simulated cloud and executor and returns the report to send to
+    /// the observer, or null when the event is stale (a released node, a stopped run) or a wake-up.
+    /// Call under the caller's lock; send the report outside it.
+    /// </summary>
+    public static SimReport? Apply(SimEvent e, SimulatedCloud cloud, SimulatedExecutor executor, DateTimeOffset now)
+    {
+        switch (e.Kind)
+        {
+            case SimEventKind.NodeReady:
+                return new SimReport(e.Kind, e.Id!, null);
+            case SimEventKind.ProvisionFailed:
+                return new SimReport(e.Kind, e.Id!, "spot capacity unavailable");
+            case SimEventKind.NodeReclaimed:
+                if (!cloud.IsOpen(e.Id!)) return null; // already released
+                cloud.Close(e.Id!, now);
+                return new SimReport(e.Kind, e.Id!, "spot node reclaimed");
+            case SimEventKind.JobEnded:
+            case SimEventKind.JobTimedOut:
+                return executor.TryEnd(e.Id!, e.Token) ? new SimReport(e.Kind, e.Id!, null) : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Sends a report to the observer.</summary>
+    public static ValueTask SendAsync(SimReport r, IClusterObserver observer, CancellationToken ct) => r.Kind switch
+    {
+        SimEventKind.NodeReady => observer.OnNodeReadyAsync(r.Id, ct),
+        SimEventKind.ProvisionFailed => observer.OnProvisionFailedAsync(r.Id, r.Reason!, ct),
+        SimEventKind.NodeReclaimed => observer.OnNodeLostAsync(r.Id, r.Reason!, ct),
+        SimEventKind.JobEnded => observer.OnJobExitedAsync(r.Id, succeeded: true, ct),
+        SimEventKind.JobTimedOut => observer.OnJobExitedAsync(r.Id, succeeded: false, ct),
+        _ => ValueTask.CompletedTask,
+    };
+}
+
+/// <summary>A report for the control loop produced by <see cref="SimEventDispatch.Apply"/>.</summary>
+public readonly record struct SimReport(SimEventKind Kind, string Id, string? Reason);
