@@ -115,6 +115,17 @@ internal static class JobCommands
         {
             using var client = CliConfigStore.CreateClient();
             var jobId = p.GetValue(id)!;
+            if (!p.GetValue(follow))
+            {
+                // Without -f, a job that has not started has no output yet: say so instead of waiting for it.
+                var job = await client.GetJobAsync(jobId, ct);
+                if (job.Status == JobStatuses.Pending)
+                {
+                    Console.Error.WriteLine($"Job {job.Id} is Pending{(job.WaitReason is null ? "" : $" ({job.WaitReason})")}: no output yet. gureum logs {job.Id} -f waits for it.");
+                    if (p.GetValue(json)) CliOutput.Json(new LogsJson(job.Id, p.GetValue(stderr) ? "stderr" : "stdout", ""));
+                    return ExitCodes.Ok;
+                }
+            }
             if (p.GetValue(json))
             {
                 using var buffer = new MemoryStream();

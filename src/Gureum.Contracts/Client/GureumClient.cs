@@ -281,7 +281,15 @@ public sealed class GureumClient : IDisposable
         var what = problem?.Detail ?? problem?.Title ?? (body.Length is > 0 and < 500 && !body.TrimStart().StartsWith('<') ? body.Trim() : null)
                    ?? $"{(int)status} {response.ReasonPhrase}";
         if (problem?.Reason is { } reason && !what.Contains(reason, StringComparison.Ordinal)) what += $": {reason}";
-        var fix = status switch
+        // The server's own "To fix:" is more specific than ours: keep it as the fix.
+        string? serverFix = null;
+        var at = what.IndexOf("To fix:", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            serverFix = what[(at + "To fix:".Length)..].Trim();
+            what = what[..at].TrimEnd();
+        }
+        var fix = serverFix is { Length: > 0 } ? serverFix : status switch
         {
             HttpStatusCode.Unauthorized => "log in with a valid token: gureum login --server URL --token TOKEN (the admin token is printed on the server's first start)",
             HttpStatusCode.Forbidden => "your role may not do this; ask an admin or your lab lead",
@@ -292,7 +300,8 @@ public sealed class GureumClient : IDisposable
             >= HttpStatusCode.InternalServerError => "this is a server fault; retry, and if it persists look at the server's log",
             _ => null,
         };
-        return new GureumApiException($"{request.Method} /{request.RequestUri?.OriginalString.TrimStart('/')} failed: {what}", fix, status, problem?.Errors);
+        var target = request.RequestUri is { IsAbsoluteUri: true } u ? u.PathAndQuery : "/" + request.RequestUri?.OriginalString.TrimStart('/');
+        return new GureumApiException($"{request.Method} {target} failed: {what.TrimEnd('.')}", fix, status, problem?.Errors);
     }
 }
 

@@ -66,6 +66,19 @@ public sealed class GureumClientTests
     }
 
     [Fact]
+    public async Task GetJobAsync_DetailWithServersFix_KeepsServersFixAndPathOnly()
+    {
+        await using var server = new LoopbackHttp(ctx => LoopbackHttp.WriteAsync(ctx, 404, "application/problem+json",
+            """{"title":"Not found","status":404,"detail":"Job 'x' was not found. To fix: check the id; you see only your own lab's resources."}"""));
+        using var client = new GureumClient(server.Url, "t");
+
+        var e = await Assert.ThrowsAsync<GureumApiException>(() => client.GetJobAsync("x", CancellationToken.None));
+
+        Assert.Equal("GET /api/v1/jobs/x failed: Job 'x' was not found", e.Message);
+        Assert.Equal("check the id; you see only your own lab's resources.", e.Fix);
+    }
+
+    [Fact]
     public async Task AnyCall_NothingListening_SaysServerNotReachableAndHowToFix()
     {
         var port = LoopbackHttp.FreePort();
