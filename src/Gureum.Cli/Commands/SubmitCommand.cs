@@ -17,8 +17,9 @@ internal static class SubmitCommand
         var wait = new Option<bool>("--wait") { Description = "Wait until the job ends; exit 0 only if it completed." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Ask the server what it would do (validation, placement, cost) without submitting." };
         var poll = new Option<double>("--poll-seconds") { Description = "How often --wait asks for the job's state.", DefaultValueFactory = _ => 1.0, Hidden = true };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the job id (for ID=$(gureum submit job.yaml -q))." };
         var json = CliOutput.JsonOption();
-        var cmd = new Command("submit", "Submit a job spec (YAML) to the server.") { file, wait, dryRun, poll, json };
+        var cmd = new Command("submit", "Submit a job spec (YAML) to the server.") { file, wait, dryRun, poll, quiet, json };
         cmd.SetAction(async (p, ct) =>
         {
             var path = p.GetValue(file)!;
@@ -36,10 +37,12 @@ internal static class SubmitCommand
             }
 
             var job = await client.SubmitAsync(yaml, ct);
+            var quietly = p.GetValue(quiet) && !asJson;
+            if (quietly) Console.WriteLine(job.Id);
             if (!p.GetValue(wait))
             {
                 if (asJson) CliOutput.Json(job);
-                else
+                else if (!quietly)
                 {
                     Console.WriteLine($"Submitted job {job.Id}{(job.Name is null ? "" : $" ({job.Name})")} to lab {job.Lab}: {job.Status}.");
                     Console.WriteLine($"Watch it: gureum show {job.Id}   logs: gureum logs {job.Id} -f   cancel: gureum cancel {job.Id}");
@@ -47,7 +50,7 @@ internal static class SubmitCommand
                 return ExitCodes.Ok;
             }
 
-            if (!asJson) Console.Error.WriteLine($"Submitted job {job.Id}: {job.Status}");
+            if (!asJson && !quietly) Console.Error.WriteLine($"Submitted job {job.Id}: {job.Status}");
             var interval = TimeSpan.FromSeconds(Math.Clamp(p.GetValue(poll), 0.05, 60));
             var last = job.Status;
             while (!job.IsTerminal())
@@ -58,12 +61,12 @@ internal static class SubmitCommand
                 {
                     var why = job.Status == JobStatuses.Pending && job.WaitReason is not null ? $" ({job.WaitReason})" : "";
                     var where = job.Status == JobStatuses.Running && job.Nodes.Count > 0 ? $" on {string.Join(',', job.Nodes)}" : "";
-                    Console.Error.WriteLine($"job {job.Id}: {job.Status}{where}{why}");
+                    if (!quietly) Console.Error.WriteLine($"job {job.Id}: {job.Status}{where}{why}");
                     last = job.Status;
                 }
             }
             if (asJson) CliOutput.Json(job);
-            else
+            else if (!quietly)
             {
                 var took = job.StartedAt is { } s && job.EndedAt is { } e ? $" after running {CliOutput.Span(e - s)}" : "";
                 Console.WriteLine($"Job {job.Id} {job.Status}{(job.ExitCode is { } x ? $" (exit code {x})" : "")}{took}.");
