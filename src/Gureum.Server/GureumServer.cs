@@ -136,6 +136,7 @@ public static class GureumServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<LoopSignal>();
+        builder.Services.AddSingleton<BackendFactory>();
         builder.Services.AddSingleton<ControlPlaneRuntime>();
         builder.Services.AddHostedService<ControlLoopService>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(15));

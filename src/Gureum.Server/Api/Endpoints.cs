@@ -218,19 +218,24 @@ internal static class Endpoints
     private static async Task<IResult> LogsAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, TimeProvider time,
         string id, string? stream, bool? follow, long? offset, CancellationToken ct)
     {
-        var (job, error) = await VisibleJobAsync(http, store, id, ct);
+        var (_, error) = await VisibleJobAsync(http, store, id, ct);
         if (error is not null) return error;
         stream ??= "stdout";
         if (stream is not ("stdout" or "stderr")) return Problems.Field("stream", $"'{stream}' is not a stream. To fix: use stdout or stderr.");
-        if (offset is < 0) return Problems.Field("offset", "offset must be 0 or more.");
-        var path = await rt.Backends.LogPathAsync(job!, stream, ct);
-        if (path is null)
-            return follow == true || job!.Status is Core.Domain.JobStatus.Pending
-                ? await LogStream.FollowAsync(http, store, rt, time, id, stream, offset ?? 0, ct)
-                : Results.Text("", "text/plain; charset=utf-8");
-        return follow == true
-            ? await LogStream.FollowAsync(http, store, rt, time, id, stream, offset ?? 0, ct)
-            : await LogStream.ReadAsync(http, path, offset ?? 0, ct);
+        if (offset is < 0) return Problems.Field("offset", $"{offset} is negative. To fix: give a byte offset of 0 or more.");
+        if (!rt.Backends.KeepsLogs)
+            return Problems.Create(StatusCodes.Status404NotFound, "No logs", "The sim backend runs no processes, so it keeps no logs. To fix: use --backend local to run real jobs.");
+        if (follow == true)
+        {
+            // Wait for the job to start (it may be queued), then stream until it ends.
+            while (await store.GetJobAsync(id, ct) is { Status: Core.Domain.JobStatus.Pending })
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+        }
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        http.Response.Headers.CacheControl = "no-cache";
+        await http.Response.StartAsync(ct);
+        await rt.Backends.CopyLogAsync(id, stream, offset ?? 0, follow == true, http.Response.Body, ct);
+        return Results.Empty;
     }
 
     // ---------- tenancy ----------

@@ -71,7 +71,7 @@ public sealed partial class ControlLoopService(
         var sw = Stopwatch.StartNew();
         metrics.IsLeader = true;
         metrics.ObserveTakeover();
-        await using var term = await runtime.OpenTermAsync(ct);
+        var term = await runtime.OpenTermAsync(ct);
         var snapshot = await term.Cluster.SnapshotAsync(time.GetUtcNow(), ct);
         await term.Cluster.AppendEventAsync(new ClusterEvent(time.GetUtcNow(), EventKind.Decision, null, null,
             $"leader: replica {runtime.ReplicaId} took over; reloaded {snapshot.Pending.Count} pending and {snapshot.Running.Count} running jobs, {snapshot.Nodes.Count} nodes"), ct);

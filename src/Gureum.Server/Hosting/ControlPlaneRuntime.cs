@@ -9,7 +9,7 @@ using Gureum.Persistence;
 namespace Gureum.Server.Hosting;
 
 /// <summary>One leadership term: the durable cluster store, the loop over it and the backend.</summary>
-public sealed class LeaderTerm(IDurableClusterStore cluster, ControlLoop loop, BackendInstance backend) : IAsyncDisposable
+public sealed class LeaderTerm(IDurableClusterStore cluster, ControlLoop loop, BackendInstance backend)
 {
     public IDurableClusterStore Cluster => cluster;
     public ControlLoop Loop => loop;
@@ -17,9 +17,6 @@ public sealed class LeaderTerm(IDurableClusterStore cluster, ControlLoop loop, B
 
     /// <summary>When the last plan asked to be called again (idle timeouts, boot waits).</summary>
     public DateTimeOffset? WakeAt { get; set; }
-
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => backend.DisposeAsync();
 }
 
 /// <summary>
@@ -33,14 +30,14 @@ public sealed class ControlPlaneRuntime
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
 
-    public ControlPlaneRuntime(IControlPlaneStore store, ServerOptions options, LoopSignal signal, TimeProvider time)
+    public ControlPlaneRuntime(IControlPlaneStore store, ServerOptions options, LoopSignal signal, TimeProvider time, BackendFactory backends)
     {
         _store = store;
         _options = options;
         _time = time;
         Observer = new QueuedObserver(signal);
         ReplicaId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
-        Backends = new BackendFactory(options, store, time);
+        Backends = backends;
         Offers = Backends.Offers;
         OfferedGpuModels = Offers.Select(o => o.GpuModel).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         // Validate the policy name at start-up, not at the first takeover.
@@ -68,20 +65,12 @@ public sealed class ControlPlaneRuntime
         var now = _time.GetUtcNow();
         Observer.Clear();
         var cluster = await _store.OpenClusterStoreAsync(Offers, new DurableClusterStoreOptions(), now, ct);
-        var backend = await Backends.CreateAsync(Observer, ct);
-        try
-        {
-            foreach (var node in backend.FixedNodes)
-                if (await cluster.GetNodeAsync(node.Id, ct) is null) await cluster.AddNodeAsync(node, ct);
-            var loop = new ControlLoop(cluster, PolicyCatalog.Create(_options.EffectivePolicy), backend.Provisioner, backend.Executor, _time,
-                new ControlLoopOptions { RecordDecisions = false });
-            return new LeaderTerm(cluster, loop, backend);
-        }
-        catch
-        {
-            await backend.DisposeAsync();
-            throw;
-        }
+        var backend = Backends.Attach(Observer);
+        foreach (var node in backend.FixedNodes)
+            if (await cluster.GetNodeAsync(node.Id, ct) is null) await cluster.AddNodeAsync(node, ct);
+        var loop = new ControlLoop(cluster, PolicyCatalog.Create(_options.EffectivePolicy), backend.Provisioner, backend.Executor, _time,
+            new ControlLoopOptions { RecordDecisions = false });
+        return new LeaderTerm(cluster, loop, backend);
     }
 
     /// <summary>Stops routing backend reports (the term ended).</summary>

@@ -55,5 +55,8 @@ public sealed class QueuedObserver(LoopSignal signal) : IClusterObserver
     public ValueTask OnNodeLostAsync(string nodeId, string reason, CancellationToken ct) => Enqueue((t, c) => t.OnNodeLostAsync(nodeId, reason, c));
 
     /// <inheritdoc />
+    public ValueTask OnJobLostAsync(string jobId, string reason, CancellationToken ct) => Enqueue((t, c) => t.OnJobLostAsync(jobId, reason, c));
+
+    /// <inheritdoc />
     public ValueTask OnJobExitedAsync(string jobId, bool succeeded, CancellationToken ct) => Enqueue((t, c) => t.OnJobExitedAsync(jobId, succeeded, c));
 }
