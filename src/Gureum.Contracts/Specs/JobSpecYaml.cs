@@ -416,7 +416,7 @@ public static partial class JobSpecYaml
             string countPart;
             var colon = v.LastIndexOf(':');
             if (colon >= 0) (modelsPart, countPart) = (v[..colon], v[(colon + 1)..]);
-            else if (v.Length > 0 && (char.IsDigit(v[0]) || v[0] == '.')) (modelsPart, countPart) = ("", v);
+            else if (v.Length > 0 && (char.IsDigit(v[0]) || v[0] is '.' or '-' or '+')) (modelsPart, countPart) = ("", v);
             else (modelsPart, countPart) = (v, "1");
 
             var ok = true;
