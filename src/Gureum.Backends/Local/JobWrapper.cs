@@ -9,7 +9,7 @@ namespace Gureum.Backends.Local;
 /// session of its own (a Ctrl-C or SIGKILL of the server does not reach it). It then
 /// <list type="number">
 /// <item>writes its pid to <c>wrapper.pid</c>;</item>
-/// <item>starts two log cappers reading FIFOs: each copies the first CAP bytes to
+/// <item>starts two log cappers reading FIFOs: each copies (unbuffered) the first CAP bytes to
 /// <c>stdout.log</c> / <c>stderr.log</c>, then, if more comes, appends one marker line and discards
 /// the rest (so a chatty job never blocks on a full pipe and never fills the disk);</item>
 /// <item>starts the job in a new session (its own process group, whose id is written to
@@ -41,9 +41,11 @@ dir=$1; cap=$2; shift 3
 exec </dev/null >>"$dir/wrapper.log" 2>&1
 echo $$ > "$dir/wrapper.pid"
 trap ':' TERM INT HUP
+# head -c reads no more than it copies; stdbuf -o0 makes it write each chunk at once (log follow).
+sb=; command -v stdbuf >/dev/null 2>&1 && sb="stdbuf -o0"
 capped() {
   trap '' TERM INT HUP
-  head -c "$cap" > "$1"
+  $sb head -c "$cap" > "$1"
   if [ "$(head -c 1 | wc -c)" -gt 0 ]; then
     printf '\n__MARKER__\n' "$cap" >> "$1"
     cat > /dev/null

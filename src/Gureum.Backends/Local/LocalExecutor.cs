@@ -47,6 +47,9 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     /// <summary>Backend name in run handles.</summary>
     public const string BackendName = "local";
 
+    /// <summary>File written in a run's folder when the run reached its time limit.</summary>
+    public const string TimedOutFile = "timed_out";
+
     private readonly LocalExecutorOptions _options;
     private readonly IRunHandleStore _handles;
     private readonly TimeProvider _time;
@@ -56,7 +59,6 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     private readonly string? _podman;
     private readonly string _setsid;
     private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int?> _exitCodes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposed = new();
     private IClusterObserver? _observer;
 
@@ -126,6 +128,18 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
 
         var run = new Run(job.Id, nodeId, attempt, runDir, workDir);
         _runs[job.Id] = run;
+        try { await LaunchAsync(job, run, problem, ct); }
+        catch
+        {
+            _runs.TryRemove(new KeyValuePair<string, Run>(job.Id, run));
+            throw;
+        }
+    }
+
+    private async Task LaunchAsync(JobView job, Run run, string? problem, CancellationToken ct)
+    {
+        var spec = job.Spec;
+        var (runDir, workDir, attempt, useImage) = (run.RunDir, run.WorkDir, run.Attempt, !string.IsNullOrWhiteSpace(job.Spec.Image));
         if (problem is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.StderrFile), $"gureum: cannot start: {problem}\n", ct);
@@ -139,11 +153,12 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         JobCgroup? cgroup = null;
         if (!useImage && _cgroups is not null)
         {
-            try { cgroup = _cgroups.Create(Path.GetFileName(jobDir) + "-" + attempt.ToString(CultureInfo.InvariantCulture), spec.Resources.Cpus, spec.Resources.MemoryGiB); }
+ try { cgroup = _cgroups.Create(SafeName(job.Id) + "-" + attempt.ToString(CultureInfo.InvariantCulture), spec.Resources.Cpus, spec.Resources.MemoryGiB); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { LogCgroupFailed(job.Id, e.Message); }
         }
         run.Cgroups = cgroup?.Directories ?? [];
         run.Container = container;
+        if (spec.TimeLimit is { } limit && limit > TimeSpan.Zero) run.Deadline = _time.GetUtcNow() + limit;
 
         var wrapper = Path.Combine(runDir, JobWrapper.FileName);
         await File.WriteAllTextAsync(wrapper, JobWrapper.Text, ct);
@@ -160,6 +175,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.StderrFile), $"gureum: cannot start the job's process: {e.Message}\n", ct);
+            await File.WriteAllTextAsync(Path.Combine(runDir, JobWrapper.ExitCodeFile), "127\n", ct);
             LogCannotStart(job.Id, e.Message);
             run.Watcher = Task.Run(() => FinishAsync(run, 127, lost: null));
             return;
@@ -170,6 +186,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         await SaveHandleAsync(run, ct);
         LogStarted(job.Id, run.Pid, container is not null ? "podman" : _bwrap is not null ? "bubblewrap" : "process", runDir);
         run.Watcher = Task.Run(() => WatchChildAsync(run));
+        run.Limit = Task.Run(() => EnforceDeadlineAsync(run));
     }
 
     private IEnumerable<string> CommandLine(JobView job, string workDir, string? container)
@@ -231,12 +248,38 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     public async ValueTask StopAsync(JobView job, CancellationToken ct)
     {
         if (!_runs.TryGetValue(job.Id, out var run) || run.Ended.Task.IsCompleted) return;
-        if (Interlocked.Exchange(ref run.StopRequested, 1) == 1) return;
+        Interlocked.Exchange(ref run.StopRequested, 1);
+        await TerminateAsync(run, ct);
+    }
+
+    /// <summary>SIGTERM now, SIGKILL after the grace period (in the background). Once per run.</summary>
+    private async Task TerminateAsync(Run run, CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref run.Terminating, 1) == 1) return;
         var pgid = await JobGroupAsync(run, ct);
         if (pgid is null) return; // ended before it got going
-        LogStopping(job.Id, pgid.Value);
+        LogStopping(run.JobId, pgid.Value);
         ProcFs.SignalGroup(pgid.Value, ProcFs.SigTerm);
         run.Escalation = Task.Run(() => EscalateAsync(run, pgid.Value));
+    }
+
+    /// <summary>Ends a run that reaches its time limit as a stop would, and marks it failed
+    /// (<c>timed_out</c> in its folder), whatever its exit code.</summary>
+    private async Task EnforceDeadlineAsync(Run run)
+    {
+        if (run.Deadline is not { } deadline) return;
+        try
+        {
+            var wait = deadline - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero) await Task.WhenAny(run.Ended.Task, Task.Delay(wait, _time, _disposed.Token));
+            if (run.Ended.Task.IsCompleted || _disposed.IsCancellationRequested) return;
+            run.TimedOut = true;
+            await File.WriteAllTextAsync(Path.Combine(run.RunDir, TimedOutFile), deadline.ToString("O", CultureInfo.InvariantCulture) + "\n", _disposed.Token);
+            LogTimedOut(run.JobId, deadline.ToString("O", CultureInfo.InvariantCulture));
+            await TerminateAsync(run, _disposed.Token);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) { LogBackgroundError(run.JobId, e); }
     }
 
     private async Task EscalateAsync(Run run, int pgid)
@@ -318,7 +361,6 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         if (lost is not null) KillOrphanedGroup(run);
         Cgroups.Remove(run.Cgroups);
         if (run.Container is { } name) await PodmanAsync(["rm", "--force", "--ignore", name]);
-        _exitCodes[run.JobId] = code;
         var stopped = Volatile.Read(ref run.StopRequested) == 1;
         LogEnded(run.JobId, code?.ToString(CultureInfo.InvariantCulture) ?? "unknown", stopped);
         if (!stopped && (observerOverride ?? _observer) is { } observer)
@@ -326,7 +368,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
             try
             {
                 if (lost is not null) await observer.OnJobLostAsync(run.JobId, lost, ct);
-                else await observer.OnJobExitedAsync(run.JobId, code == 0, ct);
+                else await observer.OnJobExitedAsync(run.JobId, code == 0 && !run.TimedOut && !File.Exists(Path.Combine(run.RunDir, TimedOutFile)), ct);
             }
             catch (Exception e) when (e is not OperationCanceledException) { LogBackgroundError(run.JobId, e); }
         }
@@ -379,6 +421,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
                 StartTime = data.StartTime,
                 Container = data.Container,
                 Cgroups = data.Cgroups,
+                Deadline = data.Deadline,
             };
             _runs[h.JobId] = run;
             var code = ReadExitCode(data.RunDir);
@@ -392,6 +435,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
             {
                 LogRecovered(h.JobId, "still running, re-adopted", run.Pid.ToString(CultureInfo.InvariantCulture));
                 run.Watcher = Task.Run(() => WatchAdoptedAsync(run), CancellationToken.None);
+                run.Limit = Task.Run(() => EnforceDeadlineAsync(run), CancellationToken.None);
                 continue;
             }
             LogRecovered(h.JobId, "lost (no process, no exit code)", run.Pid.ToString(CultureInfo.InvariantCulture));
@@ -431,7 +475,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     private LocalRunInfo Info(string jobId, int attempt, string runDir, string workDir, bool ended)
     {
         int? code = null;
-        if (ended) code = _exitCodes.TryGetValue(jobId, out var c) ? c : ReadExitCode(runDir);
+        if (ended) code = ReadExitCode(runDir);
         return new LocalRunInfo(jobId, attempt, runDir, workDir, Path.Combine(runDir, JobWrapper.StdoutFile), Path.Combine(runDir, JobWrapper.StderrFile), code, ended);
     }
 
@@ -513,7 +557,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
 
     private async Task SaveHandleAsync(Run run, CancellationToken ct)
     {
-        var data = new HandleData(run.Pid, run.StartTime, run.Attempt, run.RunDir, run.WorkDir, run.Container, run.Cgroups);
+        var data = new HandleData(run.Pid, run.StartTime, run.Attempt, run.RunDir, run.WorkDir, run.Container, run.Cgroups, run.Deadline);
         await _handles.SaveAsync(new RunHandle(run.JobId, BackendName, run.NodeId, JsonSerializer.Serialize(data, HandleJson.Default.HandleData), _time.GetUtcNow()), ct);
     }
 
@@ -525,6 +569,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         {
             if (run.Watcher is { } w) await w.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (run.Escalation is { } e) await e.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (run.Limit is { } l) await l.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         _disposed.Dispose();
     }
@@ -543,7 +588,11 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         public Process? Child { get; set; }
         public Task? Watcher { get; set; }
         public Task? Escalation { get; set; }
+        public Task? Limit { get; set; }
+        public DateTimeOffset? Deadline { get; set; }
+        public bool TimedOut { get; set; }
         public int StopRequested;
+        public int Terminating;
         public int Finished;
         public TaskCompletionSource<int?> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -580,12 +629,15 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     [LoggerMessage(EventId = 3109, Level = LogLevel.Warning, Message = "Recovery: job {JobId} has an unreadable run handle: {Error}")]
     private partial void LogBadHandle(string jobId, string error);
 
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Job {JobId} reached its time limit at {Deadline}; stopping it")]
+    private partial void LogTimedOut(string jobId, string deadline);
+
     [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "Job {JobId}: cannot create its cgroup ({Error}); running without limits")]
     private partial void LogCgroupFailed(string jobId, string error);
 }
 
 /// <summary>The local backend's <see cref="RunHandle.Data"/>.</summary>
-internal sealed record HandleData(int Pid, ulong StartTime, int Attempt, string RunDir, string WorkDir, string? Container, IReadOnlyList<string> Cgroups);
+internal sealed record HandleData(int Pid, ulong StartTime, int Attempt, string RunDir, string WorkDir, string? Container, IReadOnlyList<string> Cgroups, DateTimeOffset? Deadline = null);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HandleData))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
