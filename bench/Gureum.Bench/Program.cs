@@ -13,6 +13,8 @@ using Gureum.Simulation.Traces;
 //   dotnet run -c Release --project bench/Gureum.Bench -- openb [DATA_DIR]
 //   dotnet run -c Release --project bench/Gureum.Bench -- synthetic [JOBS] [NODES]
 //   dotnet run -c Release --project bench/Gureum.Bench -- decision [PENDING,...]
+//   dotnet run -c Release --project bench/Gureum.Bench -- serve-http [--db sqlite:PATH|postgres://…] [--clients 16] [--seconds 10]
+//   dotnet run -c Release --project bench/Gureum.Bench -- serve-loop [--db …] [--queued 10000]
 //   dotnet run -c Release --project bench/Gureum.Bench -- local-jobs [N]
 //   dotnet run -c Release --project bench/Gureum.Bench -- store sqlite|postgres [SUBMITTERS] [SECONDS]
 var mode = args.Length > 0 ? args[0] : "help";
@@ -22,8 +24,10 @@ switch (mode)
     case "synthetic": await Synthetic(args.Length > 1 ? int.Parse(args[1]) : 1_000_000, args.Length > 2 ? int.Parse(args[2]) : 2000); break;
     case "local-jobs": await LocalJobsBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 50); break;
     case "decision": Decision(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [1000, 10_000, 100_000]); break;
+    case "serve-http": await ServerBench.HttpAsync(args); break;
+    case "serve-loop": await ServerBench.LoopAsync(args); break;
     case "store": await StoreBench.RunAsync(args); break;
-    default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...] | store sqlite|postgres [SUBMITTERS] [SECONDS]"); break;
+    default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...] | store sqlite|postgres [SUBMITTERS] [SECONDS] | serve-http [...] | serve-loop [...]"); break;
 }
 
 static async Task Openb(string data)

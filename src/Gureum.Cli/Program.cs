@@ -6,4 +6,10 @@ var root = new RootCommand("Gureum: an AI-operated cloud for AI research. Replay
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(AnomalyCommand.Create());
+foreach (var c in LoginCommand.Create()) root.Subcommands.Add(c);
+root.Subcommands.Add(SubmitCommand.Create());
+foreach (var c in JobCommands.Create()) root.Subcommands.Add(c);
+foreach (var c in ClusterCommands.Create()) root.Subcommands.Add(c);
+foreach (var c in TenancyCommands.Create()) root.Subcommands.Add(c);
+root.Subcommands.Add(ServeCommand.Create());
 return await CliRunner.RunAsync(root, args);

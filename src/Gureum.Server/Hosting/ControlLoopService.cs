@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Gureum.Core.Control;
+using Gureum.Persistence;
+using Gureum.Server.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gureum.Server.Hosting;
+
+/// <summary>
+/// The live control loop: the same <see cref="ControlLoop"/> as replay, run by a hosted service on
+/// the wall clock. It decides only while this replica holds the leader lease (one active loop per
+/// database). On taking the lease it reloads the cluster state from the database, re-adopts the
+/// backend's running work (<see cref="IRecoverableExecutor.RecoverAsync"/>) and records that it
+/// took over. Then, each time the tick passes or something wakes it (a submission, a cancel, a job
+/// exit, a node change), it syncs what other replicas committed, applies queued backend reports,
+/// acts on cancel requests and takes one decision, timed into <see cref="ServerMetrics"/>.
+/// </summary>
+public sealed partial class ControlLoopService(
+    IControlPlaneStore store,
+    ControlPlaneRuntime runtime,
+    ServerOptions options,
+    LoopSignal signal,
+    ServerMetrics metrics,
+    TimeProvider time,
+    ILogger<ControlLoopService> log) : BackgroundService
+{
+    /// <summary>Pause before trying again after a failure of the loop (database down, backend error).</summary>
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var lease = await store.TryAcquireLeaseAsync(runtime.ReplicaId, time.GetUtcNow(), stoppingToken);
+                if (lease is null)
+                {
+                    // Another replica leads; try again shortly (this bounds the takeover time).
+                    await Task.Delay(options.LeaseRetry, time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
+                await LeadAsync(term.Token);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                LogLeaseLost(log, runtime.ReplicaId);
+            }
+            catch (Exception e)
+            {
+                LogLoopFailed(log, e);
+                await Task.Delay(RetryDelay, time, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                metrics.IsLeader = false;
+                runtime.Detach();
+            }
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        metrics.IsLeader = true;
+        metrics.ObserveTakeover();
+        var term = await runtime.OpenTermAsync(ct);
+        var snapshot = await term.Cluster.SnapshotAsync(time.GetUtcNow(), ct);
+        await term.Cluster.AppendEventAsync(new ClusterEvent(time.GetUtcNow(), EventKind.Decision, null, null,
+            $"leader: replica {runtime.ReplicaId} took over; reloaded {snapshot.Pending.Count} pending and {snapshot.Running.Count} running jobs, {snapshot.Nodes.Count} nodes"), ct);
+        await RecoverAsync(term, ct);
+        LogLeading(log, runtime.ReplicaId, sw.ElapsedMilliseconds);
+
+        while (!ct.IsCancellationRequested)
+        {
+            await TickAsync(term, ct);
+            var wait = options.Tick;
+            if (term.WakeAt is { } at && at - time.GetUtcNow() is var untilWake && untilWake < wait)
+                wait = untilWake > TimeSpan.Zero ? untilWake : TimeSpan.FromMilliseconds(1);
+            await signal.WaitAsync(wait, time, ct);
+        }
+    }
+
+    /// <summary>
+    /// Re-adopt work that survived us (or the previous leader): the backend reports exits that
+    /// happened while no one watched and processes that vanished; every job the store still has
+    /// running after that was re-adopted, and the event log says so.
+    /// </summary>
+    private async Task RecoverAsync(LeaderTerm term, CancellationToken ct)
+    {
+        if (term.Backend.Executor is not IRecoverableExecutor recoverable) return;
+        using var step = runtime.Observer.EnterStep();
+        await recoverable.RecoverAsync(runtime.Observer, ct);
+        await runtime.Observer.DrainAsync(term.Loop, ct);
+        var now = time.GetUtcNow();
+        var handles = (await store.ListAsync(options.Backend, ct)).ToDictionary(h => h.JobId, StringComparer.Ordinal);
+        var snapshot = await term.Cluster.SnapshotAsync(now, ct);
+        foreach (var job in snapshot.Running.Values)
+        {
+            var detail = handles.TryGetValue(job.Id, out var h) ? $" ({h.Data})" : "";
+            await term.Cluster.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, job.Id, job.Placements.FirstOrDefault()?.NodeId,
+                $"re-adopted by replica {runtime.ReplicaId} after a restart or failover; still running{detail}"), ct);
+        }
+    }
+
+    private async Task TickAsync(LeaderTerm term, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var step = runtime.Observer.EnterStep();
+        var now = time.GetUtcNow();
+        var sync = await term.Cluster.SyncAsync(now, ct);
+        await runtime.Observer.DrainAsync(term.Loop, ct);
+        foreach (var c in sync.CancelRequests)
+            await term.Loop.CancelAsync(c.JobId, c.Reason, ct);
+        var plan = await term.Loop.RunOnceAsync(ct);
+        term.WakeAt = plan.WakeAt;
+        metrics.ObserveDecision(Stopwatch.GetElapsedTime(started));
+        var after = await term.Cluster.SnapshotAsync(now, ct); // O(1) for jobs; nodes only when changed
+        metrics.Pending = after.Pending.Count;
+        metrics.Running = after.Running.Count;
+        metrics.Nodes = after.Nodes.Count;
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Replica {Replica} is leader; state reloaded and backend recovered in {Ms} ms")]
+    private static partial void LogLeading(ILogger logger, string replica, long ms);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Replica {Replica} lost the leader lease; waiting to take it again")]
+    private static partial void LogLeaseLost(ILogger logger, string replica);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Control loop failed; retrying in 1 s")]
+    private static partial void LogLoopFailed(ILogger logger, Exception e);
+}
