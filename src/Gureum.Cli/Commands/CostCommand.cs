@@ -99,8 +99,8 @@ internal static class CostCommand
             using var l = OpenLedger(p.GetValue(ledger)!, mustExist: false);
             var src = p.GetValue(name) ?? "focus:" + Path.GetFileName(path);
             l.AddImport(src, import);
-            foreach (var w in import.Warnings.GroupBy(w => (w.Column, w.Message.Split(':')[0])).Take(10))
-                Console.Error.WriteLine($"warning: {w.Count()} × {w.First()}");
+            foreach (var w in import.Warnings.GroupBy(w => w.Column).Take(10))
+                Console.Error.WriteLine($"warning: {w.Count()} row(s) in column {w.Key}, first: {w.First()}");
             Console.WriteLine($"imported {import.Rows.Count} rows of FOCUS {import.Version} as {src}: BilledCost total {import.BilledTotal} {string.Join("/", import.Rows.Select(r => r.BillingCurrency).Distinct())}");
             return ExitCodes.Ok;
         });
@@ -206,11 +206,12 @@ internal static class CostCommand
         var lab3 = new Option<string>("--lab") { Description = "Lab.", Required = true };
         var month3 = new Option<string?>("--month") { Description = "YYYY-MM. Default: the latest month in the ledger." };
         var ledger3 = LedgerOption();
-        var gate = new Command("gate", "Would a job be admitted under its lab's budget? Exit 0 admitted, 3 held.") { lab3, predicted, committed, overrideOpt, month3, ledger3 };
+        var source3 = SourceOption();
+        var gate = new Command("gate", "Would a job be admitted under its lab's budget? Exit 0 admitted, 3 held.") { lab3, predicted, committed, overrideOpt, month3, source3, ledger3 };
         gate.SetAction(p =>
         {
             using var l = OpenLedger(p.GetValue(ledger3)!);
-            var (_, spent) = MonthSpend(l, p.GetValue(month3), null);
+            var (_, spent) = MonthSpend(l, p.GetValue(month3), p.GetValue(source3));
             var name = p.GetValue(lab3)!;
             var d = BudgetGate.Decide(new GateRequest(name, p.GetValue(predicted), spent.GetValueOrDefault(name), p.GetValue(committed), p.GetValue(overrideOpt)),
                 l.Budgets().FirstOrDefault(b => b.Lab == name));
@@ -282,6 +283,7 @@ internal static class CostCommand
                     fc.Sum(f => Math.Max(0, f.Estimate)).ToString("N2", CultureInfo.InvariantCulture),
                     fc.Sum(f => Math.Max(0, f.Low)).ToString("N2", CultureInfo.InvariantCulture), fc.Sum(f => Math.Max(0, f.High)).ToString("N2", CultureInfo.InvariantCulture));
             }
+            if (AnsiConsole.Profile.Width < 120) AnsiConsole.Profile.Width = 120;
             AnsiConsole.Write(t);
             Console.WriteLine("note: totals add the daily 80% bounds, so the total's range is wider than an 80% interval; negative daily values are counted as 0.");
             return ExitCodes.Ok;
@@ -297,10 +299,11 @@ internal static class CostCommand
         var currentGpu = new Option<string>("--current-gpu") { Description = "GPU model the utilization series ran on (the GenAI data does not say).", DefaultValueFactory = _ => "A10G" };
         var reserved = new Option<double>("--reserved-discount") { Description = "Discount of a reserved node (1-year).", DefaultValueFactory = _ => 0.37 };
         var flexible = new Option<double>("--flexible-discount") { Description = "Discount of the flexible $/h commitment (1-year).", DefaultValueFactory = _ => 0.28 };
+        var historyUntil = new Option<string?>("--history-until") { Description = "Plan commitments from on-demand usage before this day (YYYY-MM-DD). Default: all of it." };
         var ledger = LedgerOption();
         var cmd = new Command("recommend", "Savings: a commitment plan from on-demand usage (OR-Tools), idle GPUs and rightsizing from utilization series, each with its saving in USD.")
         {
-            source, utilization, catalogs, currentGpu, reserved, flexible, ledger,
+            source, utilization, catalogs, currentGpu, reserved, flexible, historyUntil, ledger,
         };
         cmd.SetAction(p =>
         {
@@ -309,7 +312,8 @@ internal static class CostCommand
             {
                 any = true;
                 using var l = OpenLedger(p.GetValue(ledger)!);
-                var history = DemandHistory.OnDemandPools(l, src);
+                var until = Day(p.GetValue(historyUntil), "--history-until");
+                var history = DemandHistory.OnDemandPools(l, src, until is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null);
                 if (history.Count == 0) Console.WriteLine($"commitment: {src} has no on-demand node bills; nothing to commit.");
                 else
                 {

@@ -6,11 +6,13 @@ namespace Gureum.Cost.Savings;
 public static class DemandHistory
 {
     /// <summary>Per on-demand offer: its price and the nodes billed in each hour (fractions for partial hours), from the first bill's hour.</summary>
-    public static IReadOnlyList<DemandPool> OnDemandPools(CostLedger ledger, string source)
+    public static IReadOnlyList<DemandPool> OnDemandPools(CostLedger ledger, string source, DateTimeOffset? until = null)
     {
         var bills = ledger.Query(
             "SELECT offer_id, on_demand_per_hour, start_at, billed_seconds FROM node_bills WHERE starts_with(source, $s) AND market = 'OnDemand' AND on_demand_per_hour IS NOT NULL",
             r => (Offer: r.GetString(0), Price: r.GetDecimal(1), Start: new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(2), DateTimeKind.Utc)), Seconds: r.GetInt64(3)), ("s", source));
+        if (until is { } cut)
+            bills = bills.Where(b => b.Start < cut).Select(b => b with { Seconds = Math.Min(b.Seconds, (long)(cut - b.Start).TotalSeconds) }).ToList();
         if (bills.Count == 0) return [];
         var t0 = bills.Min(b => b.Start);
         t0 = new DateTimeOffset(t0.Year, t0.Month, t0.Day, t0.Hour, 0, 0, TimeSpan.Zero);
