@@ -13,13 +13,15 @@ using Gureum.Simulation.Traces;
 //   dotnet run -c Release --project bench/Gureum.Bench -- openb [DATA_DIR]
 //   dotnet run -c Release --project bench/Gureum.Bench -- synthetic [JOBS] [NODES]
 //   dotnet run -c Release --project bench/Gureum.Bench -- decision [PENDING,...]
+//   dotnet run -c Release --project bench/Gureum.Bench -- store sqlite|postgres [SUBMITTERS] [SECONDS]
 var mode = args.Length > 0 ? args[0] : "help";
 switch (mode)
 {
     case "openb": await Openb(args.Length > 1 ? args[1] : Environment.GetEnvironmentVariable("GUREUM_DATA") ?? "../shared/data"); break;
     case "synthetic": await Synthetic(args.Length > 1 ? int.Parse(args[1]) : 1_000_000, args.Length > 2 ? int.Parse(args[2]) : 2000); break;
     case "decision": Decision(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [1000, 10_000, 100_000]); break;
-    default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...]"); break;
+    case "store": await StoreBench.RunAsync(args); break;
+    default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...] | store sqlite|postgres [SUBMITTERS] [SECONDS]"); break;
 }
 
 static async Task Openb(string data)

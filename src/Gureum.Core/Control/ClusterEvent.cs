@@ -18,6 +18,8 @@ public enum EventKind
     NodeTerminated,
     NodeLost,
     Decision,
+    /// <summary>Someone asked to cancel a job; the control loop acts on it at its next sync.</summary>
+    JobCancelRequested,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>

@@ -49,6 +49,36 @@ public sealed class ControlLoop(
         return view;
     }
 
+    /// <summary>
+    /// Cancel a job: a pending job leaves the queue; a running job is stopped through the executor
+    /// and its run ends as <see cref="RunOutcome.Cancelled"/> (work saved up to its last checkpoint
+    /// is recorded). Records a <see cref="EventKind.JobCancelled"/> event with the reason. A job
+    /// that already ended is returned unchanged and nothing is recorded (idempotent). Returns null
+    /// for an unknown job.
+    /// </summary>
+    public async ValueTask<JobView?> CancelAsync(string jobId, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var job = await store.GetJobAsync(jobId, ct);
+        switch (job?.Status)
+        {
+            case null:
+                return null;
+            case JobStatus.Pending:
+                job = await store.CancelJobAsync(jobId, reason, now, ct);
+                break;
+            case JobStatus.Running:
+                await executor.StopAsync(job, ct);
+                var saved = Progress.WorkSavedAt(job, now, Progress.SlowestModel(await NodesOfAsync(job, ct)), _options.RestartOverhead);
+                job = await store.EndRunAsync(jobId, RunOutcome.Cancelled, saved, now, ct);
+                break;
+            default:
+                return job; // already ended
+        }
+        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobCancelled, jobId, null, reason), ct);
+        return job;
+    }
+
     /// <summary>One decision: snapshot, decide, apply. Returns the plan that was applied.</summary>
     public async ValueTask<Plan> RunOnceAsync(CancellationToken ct)
     {

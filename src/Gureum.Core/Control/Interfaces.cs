@@ -32,6 +32,16 @@ public interface IClusterStore
     /// <see cref="RunOutcome.NodeLost"/> the job goes back to the queue with <paramref name="workSaved"/>.</summary>
     ValueTask<JobView> EndRunAsync(string jobId, RunOutcome outcome, TimeSpan workSaved, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// Cancel a job that is not running: a pending job becomes <see cref="JobStatus.Cancelled"/> and
+    /// leaves the queue. A job that already ended is returned unchanged (idempotent). A running job
+    /// is not cancelled here: the control loop stops it through the executor first, then ends its
+    /// run with <see cref="EndRunAsync"/> and <see cref="RunOutcome.Cancelled"/>
+    /// (<see cref="ControlLoop.CancelAsync"/> does both), so this throws
+    /// <see cref="InvalidOperationException"/> for one. Returns null for an unknown job.
+    /// </summary>
+    ValueTask<JobView?> CancelJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
+
     /// <summary>Mark a pending job as never runnable.</summary>
     ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
 

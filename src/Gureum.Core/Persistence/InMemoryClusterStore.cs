@@ -83,6 +83,63 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     /// <summary>The runs of a job so far.</summary>
     public IReadOnlyList<JobRun> RunsOf(string jobId) => _runs.TryGetValue(jobId, out var r) ? r : [];
 
+    /// <summary>
+    /// Put a node into the working set exactly as given (its free resources and running-job count
+    /// included), replacing any node of the same id: used to rebuild state loaded from a database.
+    /// Restore nodes before the jobs running on them.
+    /// </summary>
+    public void Restore(Node node)
+    {
+        var isNew = !_nodes.ContainsKey(node.Id);
+        _nodes[node.Id] = node;
+        if (!node.IsAlive) return;
+        if (isNew || !_aliveIndex.ContainsKey(node.Id))
+        {
+            _aliveIndex[node.Id] = _alive.Count;
+            _alive.Add(node);
+            _indexCopy = null;
+        }
+        else
+        {
+            _alive[_aliveIndex[node.Id]] = node;
+        }
+        _aliveArray = null;
+    }
+
+    /// <summary>
+    /// Put a job into the working set exactly as given (its <see cref="JobView.Seq"/>, status,
+    /// attempts and placements), for a job loaded from a database or accepted by another replica.
+    /// A pending job joins the queue in <see cref="JobView.Seq"/> order; a running job holds its
+    /// placements, whose nodes must already be restored with those resources taken. Throws
+    /// <see cref="InvalidOperationException"/> if the job is already known.
+    /// </summary>
+    public void Restore(JobView job, DateTimeOffset now)
+    {
+        if (_jobs.ContainsKey(job.Id)) throw new InvalidOperationException($"Job {job.Id} already exists.");
+        _jobs[job.Id] = job;
+        if (job.Seq >= _jobSeq) _jobSeq = job.Seq + 1;
+        switch (job.Status)
+        {
+            case JobStatus.Pending:
+                var i = _pending.BinarySearch(job, BySeq);
+                _pending = _pending.Insert(i < 0 ? ~i : i, job);
+                Lab(job.Spec.Lab, now);
+                break;
+            case JobStatus.Running:
+                foreach (var p in job.Placements)
+                {
+                    if (!_jobsOnNode.TryGetValue(p.NodeId, out var set)) _jobsOnNode[p.NodeId] = set = new HashSet<string>(StringComparer.Ordinal);
+                    set.Add(job.Id);
+                }
+                _running = _running.Add(job.Seq, job);
+                Lab(job.Spec.Lab, now).RunningMilli += MilliOf(job.Placements);
+                break;
+        }
+    }
+
+    /// <summary>Make <see cref="NewNodeId"/> continue from <paramref name="next"/> (after a reload).</summary>
+    public void SetNextNodeSeq(long next) => _nodeSeq = Math.Max(_nodeSeq, next);
+
     /// <inheritdoc />
     public ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct)
     {
@@ -236,6 +293,24 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         }
         _jobs[jobId] = next;
         return ValueTask.FromResult(next);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<JobView?> CancelJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job)) return ValueTask.FromResult<JobView?>(null);
+        switch (job.Status)
+        {
+            case JobStatus.Pending:
+                RemovePending(job);
+                job = job with { Status = JobStatus.Cancelled, WaitReason = null };
+                _jobs[jobId] = job;
+                return ValueTask.FromResult<JobView?>(job);
+            case JobStatus.Running:
+                throw new InvalidOperationException($"Job {jobId} is running: stop it and end its run as {RunOutcome.Cancelled} (ControlLoop.CancelAsync does both).");
+            default:
+                return ValueTask.FromResult<JobView?>(job);
+        }
     }
 
     /// <inheritdoc />

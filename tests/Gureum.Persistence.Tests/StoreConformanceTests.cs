@@ -1,0 +1,525 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Gureum.Autoscaling;
+using Gureum.Core.Cloud;
+using Gureum.Core.Control;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gureum.Persistence.Tests;
+
+/// <summary>
+/// The control-plane store contract, run against every provider (Orleans'
+/// <c>MembershipTableTestsBase</c> pattern): each provider's class only says how to make an empty
+/// database and how its lease holder dies.
+/// </summary>
+public abstract class StoreConformanceTests : IAsyncLifetime
+{
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
+    protected IControlPlaneStore Store { get; private set; } = null!;
+    protected string ConnectionString { get; private set; } = "";
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    /// <summary>A connection string to a new, empty database.</summary>
+    protected abstract Task<string> CreateDatabaseAsync();
+
+    /// <summary>Make the lease's holder lose its connection or lock as if its process died.</summary>
+    protected abstract Task KillLeaseConnectionAsync(ILeaderLease lease);
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await CreateDatabaseAsync();
+        Store = await OpenAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var d in _disposables) await d.DisposeAsync();
+    }
+
+    /// <summary>Another store instance on the same database (another replica, or the process after a restart).</summary>
+    protected async Task<IControlPlaneStore> OpenAsync()
+    {
+        var s = await ControlPlaneStore.OpenAsync(ConnectionString, new ControlPlaneStoreOptions { Time = Time }, default);
+        _disposables.Add(s);
+        return s;
+    }
+
+    private static readonly Offer Offer = new()
+    {
+        Cloud = "aws", Region = "us-east-1", Zone = "us-east-1a", InstanceType = "p3.8xlarge", GpuModel = "V100", GpuCount = 4,
+        VCpus = 32, MemoryGiB = 244, OnDemandPerHour = 12.24m, SpotPerHour = 3.6720m,
+    };
+
+    protected JobSpec Spec(string id, string lab = "nlp", string user = "ann", int gpus = 2, int priority = 0) => new()
+    {
+        Id = id, Name = "train-" + id, User = user, Lab = lab, Project = "qa", SubmitTime = Time.GetUtcNow(),
+        Resources = new ResourceRequest(gpus, 0, 4, 16), Priority = priority, Command = "python train.py", Zones = ["us-east-1a"],
+        CheckpointInterval = TimeSpan.FromMinutes(10),
+    };
+
+    private async Task SeedTenancyAsync(IControlPlaneStore s, int? maxQueued = null)
+    {
+        Assert.True(await s.AddLabAsync(new Lab("nlp", MaxConcurrentGpus: 16, MaxQueuedJobs: maxQueued, MonthlyBudgetUsd: 1234.56m), default));
+        Assert.True(await s.AddLabAsync(new Lab("vision"), default));
+        Assert.Equal(AddUserResult.Added, await s.AddUserAsync(new User("ann", "nlp", Role.Researcher), default));
+        Assert.Equal(AddUserResult.Added, await s.AddUserAsync(new User("bob", "nlp", Role.LabLead), default));
+        Assert.Equal(AddUserResult.Added, await s.AddUserAsync(new User("cho", "vision", Role.Researcher), default));
+    }
+
+    private async Task<JobRecord> SubmitOkAsync(IControlPlaneStore s, JobSpec spec)
+    {
+        var r = await s.SubmitAsync(spec, "name: " + spec.Name + "\n", Time.GetUtcNow(), default);
+        Assert.True(r.Accepted, r.Reason);
+        return r.Job!;
+    }
+
+    private async Task ExecRawAsync(string sql)
+    {
+        await using var c = await ControlPlaneStore.Parse(ConnectionString).OpenAsync(default);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private async Task<List<string[]>> QueryRawAsync(string sql)
+    {
+        await using var c = await ControlPlaneStore.Parse(ConnectionString).OpenAsync(default);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        await using var r = await cmd.ExecuteReaderAsync();
+        var rows = new List<string[]>();
+        while (await r.ReadAsync())
+            rows.Add(Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)!).ToArray());
+        return rows;
+    }
+
+    // ---- migrations -----------------------------------------------------------------------
+
+    [StoreFact]
+    public async Task MigrateAsync_FreshDatabase_ReachesCurrentVersionWithEveryTable()
+    {
+        Assert.Equal(SchemaInfo.CurrentVersion, await Store.GetSchemaVersionAsync(default));
+        foreach (var table in new[] { "labs", "users", "tokens", "jobs", "cancel_requests", "job_runs", "nodes", "events", "run_handles", "leader", "spot_trouble" })
+            Assert.Equal("0", (await QueryRawAsync($"SELECT COUNT(*) FROM {table}"))[0][0]);
+    }
+
+    [StoreFact]
+    public async Task OpenAsync_Reopened_KeepsDataAndVersion()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        await Store.MigrateAsync(default); // idempotent
+        var again = await OpenAsync();
+        Assert.Equal(SchemaInfo.CurrentVersion, await again.GetSchemaVersionAsync(default));
+        Assert.Equal(SchemaInfo.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), (await QueryRawAsync("SELECT COUNT(*) FROM schema_version"))[0][0]);
+        Assert.Equal(1234.56m, (await again.GetLabAsync("nlp", default))!.MonthlyBudgetUsd);
+        Assert.Equal("j1", (await again.GetJobAsync("j1", default))!.Id);
+    }
+
+    [StoreFact]
+    public async Task OpenAsync_DatabaseFromNewerVersion_RefusedNamingBothVersions()
+    {
+        var newer = SchemaInfo.CurrentVersion + 1;
+        await ExecRawAsync($"INSERT INTO schema_version (version, applied_at) VALUES ({newer}, 0)");
+        var e = await Assert.ThrowsAsync<SchemaVersionException>(async () => await ControlPlaneStore.OpenAsync(ConnectionString, null, default));
+        Assert.Contains($"schema version {newer}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"up to {SchemaInfo.CurrentVersion}", e.Message, StringComparison.Ordinal);
+        Assert.Contains("To fix", e.Message, StringComparison.Ordinal);
+        Assert.Equal(newer.ToString(System.Globalization.CultureInfo.InvariantCulture), (await QueryRawAsync("SELECT MAX(version) FROM schema_version"))[0][0]);
+    }
+
+    // ---- tenancy --------------------------------------------------------------------------
+
+    [StoreFact]
+    public async Task AddUserAsync_UnknownLabOrExisting_ReturnsWhy()
+    {
+        await SeedTenancyAsync(Store);
+        Assert.Equal(AddUserResult.UnknownLab, await Store.AddUserAsync(new User("dan", "nope", Role.Researcher), default));
+        Assert.Equal(AddUserResult.Exists, await Store.AddUserAsync(new User("ann", "vision", Role.Admin), default));
+        Assert.False(await Store.AddLabAsync(new Lab("nlp"), default));
+        Assert.Equal(["ann", "bob"], (await Store.ListUsersAsync("nlp", default)).Select(u => u.Name));
+        Assert.Equal(Role.LabLead, (await Store.GetUserAsync("bob", default))!.Role);
+        Assert.Equal(3, (await Store.ListUsersAsync(null, default)).Count);
+    }
+
+    [StoreFact]
+    public async Task UpdateLabAsync_NewQuotas_ReadBack()
+    {
+        await SeedTenancyAsync(Store);
+        Assert.True(await Store.UpdateLabAsync(new Lab("vision", 8.5, 100, 99.99m), default));
+        Assert.False(await Store.UpdateLabAsync(new Lab("nope", 1), default));
+        Assert.Equal(new Lab("vision", 8.5, 100, 99.99m), await Store.GetLabAsync("vision", default));
+        Assert.Equal(["nlp", "vision"], (await Store.ListLabsAsync(default)).Select(l => l.Name));
+    }
+
+    [StoreFact]
+    public async Task CreateTokenAsync_StoresOnlyTheHash_AuthenticatesThePlaintext()
+    {
+        await SeedTenancyAsync(Store);
+        var t = await Store.CreateTokenAsync("bob", Time.GetUtcNow(), default);
+        Assert.NotNull(t);
+        Assert.StartsWith("gur_", t.Token, StringComparison.Ordinal);
+        Assert.Equal(new User("bob", "nlp", Role.LabLead), await Store.AuthenticateAsync(t.Token, default));
+        Assert.Null(await Store.AuthenticateAsync(t.Token + "x", default));
+        Assert.Null(await Store.AuthenticateAsync("", default));
+        Assert.Null(await Store.CreateTokenAsync("nobody", Time.GetUtcNow(), default));
+
+        var rows = await QueryRawAsync("SELECT id, user_name, hash, created_at FROM tokens");
+        var row = Assert.Single(rows);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(t.Token))), row[2]);
+        Assert.DoesNotContain(row, v => v.Contains(t.Token[4..], StringComparison.Ordinal));
+
+        Assert.True(await Store.RevokeTokenAsync(t.Id, default));
+        Assert.False(await Store.RevokeTokenAsync(t.Id, default));
+        Assert.Null(await Store.AuthenticateAsync(t.Token, default));
+    }
+
+    // ---- jobs -----------------------------------------------------------------------------
+
+    [StoreFact]
+    public async Task SubmitAsync_NewJob_ReadBackWithSpecTextAndEvent()
+    {
+        await SeedTenancyAsync(Store);
+        var spec = Spec("j1") with { Deadline = Time.GetUtcNow().AddDays(1), GpuModels = ["A100", "H100"] };
+        var r = await Store.SubmitAsync(spec, "name: x\nrun: python train.py\n", Time.GetUtcNow(), default);
+        Assert.True(r.Accepted);
+        var job = await Store.GetJobAsync("j1", default);
+        Assert.NotNull(job);
+        Assert.Equal(JobStatus.Pending, job.Status);
+        Assert.Equal("name: x\nrun: python train.py\n", job.SpecText);
+        Assert.Equal(JsonSerializer.Serialize(spec), JsonSerializer.Serialize(job.Spec));
+        Assert.Equal(Time.GetUtcNow(), job.SubmittedAt);
+        Assert.Equal(r.Job!.Seq, job.Seq);
+        var ev = Assert.Single((await Store.ListEventsAsync(new EventQuery { JobId = "j1" }, default)).Items);
+        Assert.Equal(EventKind.JobSubmitted, ev.Event.Kind);
+        Assert.Null(await Store.GetJobAsync("nope", default));
+    }
+
+    [StoreFact]
+    public async Task SubmitAsync_DuplicateIdOrUnknownLab_RejectedAsValues()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        var dup = await Store.SubmitAsync(Spec("j1"), "", Time.GetUtcNow(), default);
+        Assert.Equal(SubmitRejectionKind.DuplicateId, dup.Rejection);
+        var lab = await Store.SubmitAsync(Spec("j2", lab: "nope"), "", Time.GetUtcNow(), default);
+        Assert.Equal(SubmitRejectionKind.UnknownLab, lab.Rejection);
+        Assert.Contains("nope", lab.Reason, StringComparison.Ordinal);
+        Assert.Single((await Store.ListJobsAsync(new JobQuery(), default)).Items);
+    }
+
+    [StoreFact]
+    public async Task SubmitAsync_ConcurrentBurstOverQueuedQuota_AcceptsExactlyTheQuota()
+    {
+        await SeedTenancyAsync(Store, maxQueued: 5);
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Store.SubmitAsync(Spec($"q{i}"), "", Time.GetUtcNow(), default).AsTask()));
+        Assert.Equal(5, results.Count(r => r.Accepted));
+        Assert.All(results.Where(r => !r.Accepted), r =>
+        {
+            Assert.Equal(SubmitRejectionKind.QueuedJobsQuota, r.Rejection);
+            Assert.Contains("quota of queued jobs is 5", r.Reason, StringComparison.Ordinal);
+        });
+        // Another lab is not limited by nlp's quota.
+        Assert.True((await Store.SubmitAsync(Spec("v1", lab: "vision", user: "cho"), "", Time.GetUtcNow(), default)).Accepted);
+        Assert.Equal(5, (await Store.CountQueuedByLabAsync(default))["nlp"]);
+    }
+
+    [StoreFact]
+    public async Task SubmitAsync_SixteenConcurrentSubmitters_AllDurableWithDistinctSeqs()
+    {
+        await SeedTenancyAsync(Store);
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            var mine = new List<SubmitResult>();
+            for (var i = 0; i < 25; i++) mine.Add(await Store.SubmitAsync(Spec($"w{w}-{i}"), "", Time.GetUtcNow(), default));
+            return mine;
+        })));
+        var all = results.SelectMany(r => r).ToList();
+        Assert.All(all, r => Assert.True(r.Accepted));
+        Assert.Equal(400, all.Select(r => r.Job!.Seq).Distinct().Count());
+        var other = await OpenAsync(); // a fresh instance reads what was acknowledged
+        Assert.Equal(400, (await other.CountQueuedByLabAsync(default))["nlp"]);
+    }
+
+    [StoreFact]
+    public async Task ListJobsAsync_FiltersAndKeysetPaging_EveryMatchOnceNewestFirst()
+    {
+        await SeedTenancyAsync(Store);
+        for (var i = 0; i < 10; i++) await SubmitOkAsync(Store, Spec($"a{i}", user: i % 2 == 0 ? "ann" : "bob"));
+        for (var i = 0; i < 3; i++) await SubmitOkAsync(Store, Spec($"c{i}", lab: "vision", user: "cho"));
+
+        var seen = new List<JobRecord>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.ListJobsAsync(new JobQuery { Lab = "nlp", Limit = 3, Cursor = cursor }, default);
+            seen.AddRange(page.Items);
+            cursor = page.NextCursor;
+            pages++;
+        } while (cursor is not null);
+        Assert.Equal(4, pages);
+        Assert.Equal(Enumerable.Range(0, 10).Reverse().Select(i => $"a{i}"), seen.Select(j => j.Id));
+
+        var bob = await Store.ListJobsAsync(new JobQuery { User = "bob", Limit = 100 }, default);
+        Assert.Equal(5, bob.Items.Count);
+        Assert.Null(bob.NextCursor);
+        Assert.All(bob.Items, j => Assert.Equal("bob", j.Spec.User));
+        Assert.Equal(13, (await Store.ListJobsAsync(new JobQuery { Statuses = [JobStatus.Pending], Limit = 100 }, default)).Items.Count);
+        Assert.Empty((await Store.ListJobsAsync(new JobQuery { Statuses = [JobStatus.Running, JobStatus.Completed] }, default)).Items);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.ListJobsAsync(new JobQuery { Cursor = "zz" }, default));
+    }
+
+    [StoreFact]
+    public async Task ListEventsAsync_ByJobAfterCursor_PagesInOrder()
+    {
+        await SeedTenancyAsync(Store);
+        for (var i = 0; i < 5; i++) await SubmitOkAsync(Store, Spec($"e{i}"));
+        await Store.RequestCancelAsync("e3", "not needed", Time.GetUtcNow(), default);
+        var first = await Store.ListEventsAsync(new EventQuery { Limit = 4 }, default);
+        Assert.Equal(4, first.Items.Count);
+        var rest = await Store.ListEventsAsync(new EventQuery { After = long.Parse(first.NextCursor!, System.Globalization.CultureInfo.InvariantCulture), Limit = 4 }, default);
+        Assert.Equal(2, rest.Items.Count);
+        Assert.Null(rest.NextCursor);
+        Assert.Equal(["e0", "e1", "e2", "e3", "e4", "e3"], first.Items.Concat(rest.Items).Select(e => e.Event.JobId));
+        Assert.True(first.Items.Concat(rest.Items).Select(e => e.Id).Order().SequenceEqual(first.Items.Concat(rest.Items).Select(e => e.Id)));
+        var e3 = await Store.ListEventsAsync(new EventQuery { JobId = "e3" }, default);
+        Assert.Equal([EventKind.JobSubmitted, EventKind.JobCancelRequested], e3.Items.Select(e => e.Event.Kind));
+        Assert.Equal("not needed", e3.Items[1].Event.Message);
+    }
+
+    [StoreFact]
+    public async Task RequestCancelAsync_UnknownOrRepeated_NullOrIdempotent()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        Assert.Null(await Store.RequestCancelAsync("nope", "x", Time.GetUtcNow(), default));
+        Assert.True((await Store.RequestCancelAsync("j1", "x", Time.GetUtcNow(), default))!.CancelRequested);
+        Assert.True((await Store.RequestCancelAsync("j1", "again", Time.GetUtcNow(), default))!.CancelRequested);
+        Assert.Single((await Store.ListEventsAsync(new EventQuery { JobId = "j1" }, default)).Items, e => e.Event.Kind == EventKind.JobCancelRequested);
+    }
+
+    // ---- run handles ----------------------------------------------------------------------
+
+    [StoreFact]
+    public async Task RunHandles_SaveUpsertListDelete_RoundTripDurably()
+    {
+        var at = Time.GetUtcNow();
+        await Store.SaveAsync(new RunHandle("j1", "local", "n1", """{"pid":1}""", at), default);
+        await Store.SaveAsync(new RunHandle("j2", "sim", "n2", "{}", at), default);
+        await Store.SaveAsync(new RunHandle("j1", "local", "n1", """{"pid":2}""", at.AddSeconds(1)), default);
+        var other = await OpenAsync();
+        Assert.Equal([new RunHandle("j1", "local", "n1", """{"pid":2}""", at.AddSeconds(1))], await other.ListAsync("local", default));
+        await other.DeleteAsync("j1", default);
+        await other.DeleteAsync("j1", default);
+        Assert.Empty(await Store.ListAsync("local", default));
+        Assert.Single(await Store.ListAsync("sim", default));
+    }
+
+    // ---- the durable cluster store --------------------------------------------------------
+
+    private sealed class RecordingBackend : INodeProvisioner, IExecutor
+    {
+        public List<string> Started { get; } = [];
+        public List<string> Stopped { get; } = [];
+        public ValueTask RequestAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
+        public ValueTask ReleaseAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
+        public ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct) { Started.Add(job.Id); return ValueTask.CompletedTask; }
+        public ValueTask StopAsync(JobView job, CancellationToken ct) { Stopped.Add(job.Id); return ValueTask.CompletedTask; }
+    }
+
+    private async Task<(IDurableClusterStore Store, ControlLoop Loop, RecordingBackend Backend)> OpenLoopAsync(IControlPlaneStore s)
+    {
+        var ds = await s.OpenClusterStoreAsync([Offer], null, Time.GetUtcNow(), default);
+        var backend = new RecordingBackend();
+        return (ds, new ControlLoop(ds, PolicyCatalog.Create("static"), backend, backend, Time), backend);
+    }
+
+    /// <summary>Everything a decision can see, as text (placements hold arrays, so records don't compare by value).</summary>
+    private static async Task<string> DescribeAsync(IClusterStore s, DateTimeOffset now)
+    {
+        var snap = await s.SnapshotAsync(now, default);
+        return JsonSerializer.Serialize(new
+        {
+            Pending = snap.Pending.Select(j => new { j.Id, j.Seq, j.Status, j.Attempts, j.QueuedSince, j.WorkSaved, j.FirstStartedAt }),
+            Running = snap.Running.Values.Select(j => new { j.Id, j.Seq, j.Status, j.Attempts, j.RunStartedAt, j.FirstStartedAt, j.Placements }),
+            snap.Nodes,
+            Labs = snap.Labs.Values.Select(l => new { l.Name, l.RunningMilliGpus, l.MaxConcurrentGpus }),
+        });
+    }
+
+    [StoreFact]
+    public async Task OpenClusterStoreAsync_AfterCrash_RebuildsTheSameWorkingSet()
+    {
+        await SeedTenancyAsync(Store);
+        var t0 = Time.GetUtcNow();
+        for (var i = 0; i < 6; i++) await SubmitOkAsync(Store, Spec($"j{i}"));
+        var (ds, loop, backend) = await OpenLoopAsync(Store);
+        Assert.Equal(6, (await ds.SnapshotAsync(Time.GetUtcNow(), default)).Pending.Count); // loaded at open
+        Assert.Empty((await ds.SyncAsync(Time.GetUtcNow(), default)).NewJobs);
+        foreach (var id in new[] { "f1", "f2" })
+            await ds.AddNodeAsync(Node.Create(id, Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(4, backend.Started.Count); // 2 nodes × 4 GPUs, 2 GPUs each
+        Time.Advance(TimeSpan.FromMinutes(25));
+        var done = backend.Started[0];
+        await loop.OnJobExitedAsync(done, succeeded: true, default);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(5, backend.Started.Count);
+        var before = await DescribeAsync(ds, Time.GetUtcNow());
+
+        // "Crash": drop the working set without closing anything; a new process reads the database.
+        var restarted = await OpenAsync();
+        var reloaded = await restarted.OpenClusterStoreAsync([Offer], null, Time.GetUtcNow(), default);
+        Assert.Equal(before, await DescribeAsync(reloaded, Time.GetUtcNow()));
+        Assert.Empty((await reloaded.SyncAsync(Time.GetUtcNow(), default)).NewJobs);
+        Assert.Equal(16, reloaded.LabGpuQuotas["nlp"]);
+
+        // What the API and cost metering read.
+        var completed = (await restarted.GetJobAsync(done, default))!;
+        Assert.Equal(JobStatus.Completed, completed.Status);
+        Assert.Equal(Time.GetUtcNow(), completed.EndedAt);
+        Assert.Equal(t0, completed.StartedAt);
+        Assert.Equal("V100", completed.GpuModel);
+        Assert.Single(completed.NodeIds);
+        var runs = await restarted.ListRunsAsync(t0, Time.GetUtcNow().AddSeconds(1), default);
+        Assert.Equal(5, runs.Count);
+        var ended = Assert.Single(runs, r => r.End is not null);
+        Assert.Equal((done, RunOutcome.Completed, 2000L, TimeSpan.FromMinutes(25)), (ended.JobId, ended.Outcome!.Value, ended.MilliGpus, ended.End!.Value - ended.Start));
+        Assert.Empty(await restarted.ListRunsAsync(t0.AddDays(-2), t0.AddDays(-1), default));
+        var nodes = await restarted.ListNodesAsync(t0, Time.GetUtcNow(), default);
+        Assert.Equal(["f1", "f2"], nodes.Select(n => n.Id));
+        Assert.Equal(12.24m, nodes[0].PricePerHour);
+        Assert.Equal(8000L, (await restarted.RunningMilliGpusByLabAsync(default))["nlp"]);
+        Assert.Equal(1, (await restarted.CountQueuedByLabAsync(default))["nlp"]);
+        Assert.Contains((await restarted.ListEventsAsync(new EventQuery { JobId = done, Limit = 10 }, default)).Items, e => e.Event.Kind == EventKind.JobCompleted);
+    }
+
+    [StoreFact]
+    public async Task OpenClusterStoreAsync_NodeLifecycleAndPreemption_ReloadsNodesWithStates()
+    {
+        await SeedTenancyAsync(Store);
+        var (ds, loop, _) = await OpenLoopAsync(Store);
+        var id = ds.NewNodeId();
+        await ds.AddNodeAsync(Node.Create(id, Offer, Market.Spot, NodeState.Requested, Time.GetUtcNow()), default);
+        await ds.AddNodeAsync(Node.Create(ds.NewNodeId(), Offer, Market.Spot, NodeState.Requested, Time.GetUtcNow()), default);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await loop.OnNodeReadyAsync(id, default);
+        await SubmitOkAsync(Store, Spec("j1", gpus: 4));
+        await ds.SyncAsync(Time.GetUtcNow(), default);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(JobStatus.Running, (await ds.GetJobAsync("j1", default))!.Status);
+        Time.Advance(TimeSpan.FromMinutes(30));
+        await loop.OnNodeLostAsync(id, "spot reclaimed", default); // requeues j1 with 30 min of checkpointed work
+        var before = await DescribeAsync(ds, Time.GetUtcNow());
+
+        var reloaded = await (await OpenAsync()).OpenClusterStoreAsync([Offer], null, Time.GetUtcNow(), default);
+        Assert.Equal(before, await DescribeAsync(reloaded, Time.GetUtcNow()));
+        var j1 = (await reloaded.GetJobAsync("j1", default))!;
+        Assert.Equal((JobStatus.Pending, 1, TimeSpan.FromMinutes(30)), (j1.Status, j1.Attempts, j1.WorkSaved));
+        Assert.Equal("n000002", reloaded.NewNodeId()); // ids continue after a reload
+        var all = await Store.ListNodesAsync(includeTerminated: true, default);
+        Assert.Equal([NodeState.Terminated, NodeState.Requested], all.Select(n => n.Node.State));
+        Assert.Single(await Store.ListNodesAsync(includeTerminated: false, default));
+        var run = Assert.Single(await Store.ListRunsOfJobAsync("j1", default));
+        Assert.Equal(RunOutcome.NodeLost, run.Outcome);
+        Assert.NotNull((await reloaded.SnapshotAsync(Time.GetUtcNow(), default)).Spot.LastTrouble("us-east-1a", "V100"));
+    }
+
+    [StoreFact]
+    public async Task SyncAsync_OtherReplicaSubmitsAndCancels_LeaderPicksUpBoth()
+    {
+        await SeedTenancyAsync(Store);
+        var (ds, loop, backend) = await OpenLoopAsync(Store);
+        await ds.AddNodeAsync(Node.Create("f1", Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        var replica = await OpenAsync();
+        await SubmitOkAsync(replica, Spec("run", gpus: 4));
+        await SubmitOkAsync(replica, Spec("wait", gpus: 4));
+
+        var sync = await ds.SyncAsync(Time.GetUtcNow(), default);
+        Assert.Equal(["run", "wait"], sync.NewJobs.Select(j => j.Id));
+        Assert.Empty(sync.CancelRequests);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(["run"], backend.Started);
+        Assert.Empty((await ds.SyncAsync(Time.GetUtcNow(), default)).NewJobs);
+
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await replica.RequestCancelAsync("run", "wrong data", Time.GetUtcNow(), default);
+        await replica.RequestCancelAsync("wait", "not needed", Time.GetUtcNow(), default);
+        sync = await ds.SyncAsync(Time.GetUtcNow(), default);
+        Assert.Equal(["run", "wait"], sync.CancelRequests.Select(c => c.JobId));
+        foreach (var c in sync.CancelRequests) await loop.CancelAsync(c.JobId, c.Reason, default);
+        Assert.Equal(["run"], backend.Stopped);
+        Assert.Empty((await ds.SyncAsync(Time.GetUtcNow(), default)).CancelRequests);
+
+        var run = (await replica.GetJobAsync("run", default))!;
+        Assert.Equal((JobStatus.Cancelled, Time.GetUtcNow()), (run.Status, run.EndedAt));
+        Assert.Equal(JobStatus.Cancelled, (await replica.GetJobAsync("wait", default))!.Status);
+        Assert.Equal(RunOutcome.Cancelled, Assert.Single(await replica.ListRunsOfJobAsync("run", default)).Outcome);
+        var freed = (await replica.ListNodesAsync(false, default))[0].Node.GpuFreeMilli;
+        Assert.Equal(new[] { 1000, 1000, 1000, 1000 }, freed);
+        Assert.Equal([EventKind.JobSubmitted, EventKind.JobStarted, EventKind.JobCancelRequested, EventKind.JobCancelled],
+            (await replica.ListEventsAsync(new EventQuery { JobId = "run" }, default)).Items.Select(e => e.Event.Kind));
+        Assert.Equal("wrong data", (await replica.ListEventsAsync(new EventQuery { JobId = "run" }, default)).Items[^1].Event.Message);
+        // Cancelling again does nothing.
+        Assert.Equal(JobStatus.Cancelled, (await loop.CancelAsync("run", "again", default))!.Status);
+        Assert.Null(await loop.CancelAsync("nope", "x", default));
+    }
+
+    [StoreFact]
+    public async Task OpenClusterStoreAsync_CancelRequestedBeforeTakeover_ReturnedAtFirstSync()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        var (ds, _, _) = await OpenLoopAsync(Store);
+        await Store.RequestCancelAsync("j1", "x", Time.GetUtcNow(), default);
+        // The old leader dies before syncing; the new leader must still see the request.
+        var (ds2, loop2, _) = await OpenLoopAsync(await OpenAsync());
+        Assert.Equal(["j1"], (await ds2.SyncAsync(Time.GetUtcNow(), default)).CancelRequests.Select(c => c.JobId));
+        await loop2.CancelAsync("j1", "x", default);
+        Assert.Equal(JobStatus.Cancelled, (await Store.GetJobAsync("j1", default))!.Status);
+        Assert.NotNull(ds);
+    }
+
+    // ---- leader lease ---------------------------------------------------------------------
+
+    [StoreFact]
+    public async Task TryAcquireLeaseAsync_HeldByAnother_NullUntilReleased()
+    {
+        var replica = await OpenAsync();
+        var a = await Store.TryAcquireLeaseAsync("a", Time.GetUtcNow(), default);
+        Assert.NotNull(a);
+        Assert.Null(await replica.TryAcquireLeaseAsync("b", Time.GetUtcNow(), default));
+        Assert.Null(await Store.TryAcquireLeaseAsync("a2", Time.GetUtcNow(), default));
+        Assert.True(await a.CheckAsync(default));
+        Assert.Equal("a", (await replica.GetLeaseInfoAsync(default))!.Holder);
+        await a.DisposeAsync();
+        await using var b = await replica.TryAcquireLeaseAsync("b", Time.GetUtcNow(), default);
+        Assert.NotNull(b);
+        Assert.Equal("b", (await Store.GetLeaseInfoAsync(default))!.Holder);
+    }
+
+    [StoreFact]
+    public async Task TryAcquireLeaseAsync_HolderConnectionDies_OtherTakesOverAndHolderSeesLoss()
+    {
+        var replica = await OpenAsync();
+        var a = await Store.TryAcquireLeaseAsync("a", Time.GetUtcNow(), default);
+        Assert.NotNull(a);
+        await KillLeaseConnectionAsync(a);
+        ILeaderLease? b = null;
+        for (var i = 0; i < 100 && b is null; i++)
+        {
+            b = await replica.TryAcquireLeaseAsync("b", Time.GetUtcNow(), default);
+            if (b is null) await Task.Delay(50);
+        }
+        Assert.NotNull(b);
+        Assert.False(await a.CheckAsync(default));
+        Assert.True(a.Lost.IsCancellationRequested);
+        Assert.True(await b.CheckAsync(default));
+        await b.DisposeAsync();
+        await a.DisposeAsync();
+    }
+}
