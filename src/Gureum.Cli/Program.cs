@@ -12,4 +12,5 @@ foreach (var c in JobCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in ClusterCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in TenancyCommands.Create()) root.Subcommands.Add(c);
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(CostCommand.Create());
 return await CliRunner.RunAsync(root, args);

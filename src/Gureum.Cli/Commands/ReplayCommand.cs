@@ -31,21 +31,22 @@ internal static class ReplayCommand
         var fleet = new Option<string?>("--fleet") { Description = "Fixed fleet for 'static': TYPE[@ZONE]=COUNT,… from the catalog. Default: the trace's node list." };
         var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Count and report bad trace rows instead of stopping." };
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs (stated in the report)." };
+        var ledger = new Option<string?>("--ledger") { Description = "Write each policy's usage, node bills and allocated costs into this cost ledger (DuckDB) as source replay:<policy>." };
         var cmd = new Command("replay", "Replay a job trace under each policy on the simulated cloud and report cost, JCT and lower bounds.")
         {
-            trace, format, catalogs, spotTraces, policies, profile, seed, json, report, schedule, fleet, skipBad, limit,
+            trace, format, catalogs, spotTraces, policies, profile, seed, json, report, schedule, fleet, skipBad, limit, ledger,
         };
         cmd.SetAction(async (p, ct) =>
         {
             var args = new Args(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(catalogs) ?? [], p.GetValue(spotTraces), p.GetValue(policies)!,
-                p.GetValue(profile)!, p.GetValue(seed), p.GetValue(json), p.GetValue(report), p.GetValue(schedule), p.GetValue(fleet), p.GetValue(skipBad), p.GetValue(limit));
+                p.GetValue(profile)!, p.GetValue(seed), p.GetValue(json), p.GetValue(report), p.GetValue(schedule), p.GetValue(fleet), p.GetValue(skipBad), p.GetValue(limit), p.GetValue(ledger));
             return await RunAsync(args, ct);
         });
         return cmd;
     }
 
     private sealed record Args(string Trace, string Format, string[] Catalogs, string? SpotTraces, string Policies, string Profile, int Seed,
-        string? Json, string? Report, string? Schedule, string? Fleet, bool SkipBadRows, int? Limit);
+        string? Json, string? Report, string? Schedule, string? Fleet, bool SkipBadRows, int? Limit, string? Ledger = null);
 
     private static async Task<int> RunAsync(Args a, CancellationToken ct)
     {
@@ -104,6 +105,7 @@ internal static class ReplayCommand
             Console.Error.WriteLine($"\r{name}: {metrics.JobsTotal} jobs, {outcome.Decisions} decisions in {t.Elapsed.TotalSeconds:F2} s");
             results.Add((outcome, metrics));
             if (a.Schedule is not null) ReplayReport.WriteSchedule(a.Schedule, outcome);
+            if (a.Ledger is not null) CostLedgerWriter.Write(a.Ledger, "replay:" + name, outcome);
         }
 
         PrintTable(results.Select(r => r.Metrics).ToList());

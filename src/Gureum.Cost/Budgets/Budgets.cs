@@ -1,0 +1,74 @@
+namespace Gureum.Cost.Budgets;
+
+/// <summary>A lab's monthly budget in USD and the shares of it (e.g. 0.5, 0.8, 1.0) at which to alert.</summary>
+public sealed record LabBudget(string Lab, decimal MonthlyUsd, IReadOnlyList<decimal> Thresholds)
+{
+    /// <summary>Default alert thresholds: 50 %, 80 %, 100 %.</summary>
+    public static IReadOnlyList<decimal> DefaultThresholds { get; } = [0.5m, 0.8m, 1.0m];
+}
+
+/// <summary>A budget threshold crossed: an event for the event log, the API and the log.</summary>
+public sealed record BudgetAlert(string Lab, decimal Threshold, decimal SpentUsd, decimal BudgetUsd, DateOnly Month, DateTimeOffset At)
+{
+    public string Message => $"lab {Lab} has spent ${SpentUsd:F2} of its ${BudgetUsd:F2} budget for {Month:yyyy-MM} ({SpentUsd / BudgetUsd:P0}), crossing {Threshold:P0}.";
+}
+
+/// <summary>Which budget thresholds a change in month-to-date spend crosses.</summary>
+public static class BudgetAlerts
+{
+    /// <summary>
+    /// The thresholds crossed going from <paramref name="spentBefore"/> to <paramref name="spentNow"/>
+    /// (each once, lowest first): a threshold t is crossed when before &lt; t × budget ≤ now. Calling it
+    /// with the previous evaluation's spend makes alerts fire once per month per threshold.
+    /// </summary>
+    public static IReadOnlyList<BudgetAlert> Crossed(LabBudget budget, decimal spentBefore, decimal spentNow, DateOnly month, DateTimeOffset at)
+    {
+        var list = new List<BudgetAlert>();
+        if (budget.MonthlyUsd <= 0) return list;
+        foreach (var t in budget.Thresholds.Order())
+        {
+            var line = t * budget.MonthlyUsd;
+            if (spentBefore < line && spentNow >= line) list.Add(new BudgetAlert(budget.Lab, t, spentNow, budget.MonthlyUsd, month, at));
+        }
+        return list;
+    }
+}
+
+/// <summary>What the budget gate says about a job.</summary>
+public enum GateVerdict
+{
+    Admit,
+    /// <summary>Admitted although it takes the lab over budget, because an admin overrode the hold.</summary>
+    AdmitOverridden,
+    Hold,
+}
+
+/// <summary>The gate's answer and, when held, the reason shown to the user.</summary>
+public sealed record GateDecision(GateVerdict Verdict, string? Reason, decimal ProjectedUsd, decimal BudgetUsd);
+
+/// <summary>What the gate knows about one job and its lab this month.</summary>
+/// <param name="Lab">The job's lab.</param>
+/// <param name="PredictedJobUsd">The job's predicted cost (its upper estimate when the caller wants to be safe).</param>
+/// <param name="SpentThisMonthUsd">The lab's spend so far this month.</param>
+/// <param name="CommittedUsd">Predicted remaining cost of the lab's running and already admitted jobs.</param>
+/// <param name="AdminOverride">An admin allowed this job over budget.</param>
+public sealed record GateRequest(string Lab, decimal PredictedJobUsd, decimal SpentThisMonthUsd, decimal CommittedUsd, bool AdminOverride = false);
+
+/// <summary>
+/// Forecast-gated admission as a pure function: a job is held when spend so far + what running jobs
+/// will still cost + the job's predicted cost exceeds the lab's monthly budget. Labs without a
+/// budget are never held. An admin override admits and says so.
+/// </summary>
+public static class BudgetGate
+{
+    public static GateDecision Decide(GateRequest request, LabBudget? budget)
+    {
+        var projected = request.SpentThisMonthUsd + request.CommittedUsd + Math.Max(0, request.PredictedJobUsd);
+        if (budget is null) return new GateDecision(GateVerdict.Admit, null, projected, 0);
+        if (projected <= budget.MonthlyUsd) return new GateDecision(GateVerdict.Admit, null, projected, budget.MonthlyUsd);
+        var reason = $"over budget: lab {request.Lab} has spent ${request.SpentThisMonthUsd:F2} this month, running jobs will add ${request.CommittedUsd:F2} and this job is predicted at ${request.PredictedJobUsd:F2}: ${projected:F2} > monthly budget ${budget.MonthlyUsd:F2}";
+        return request.AdminOverride
+            ? new GateDecision(GateVerdict.AdmitOverridden, reason + " (admin override)", projected, budget.MonthlyUsd)
+            : new GateDecision(GateVerdict.Hold, reason, projected, budget.MonthlyUsd);
+    }
+}
