@@ -65,5 +65,5 @@ public sealed record PredictorReport
         return sb.ToString();
     }
 
-    private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : Math.Abs(v) >= 100 ? v.ToString("F0", CultureInfo.InvariantCulture) : v.ToString("F3", CultureInfo.InvariantCulture);
+    private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : Math.Abs(v) >= 100 ? v.ToString("F0", CultureInfo.InvariantCulture) : v.ToString("F4", CultureInfo.InvariantCulture);
 }
