@@ -26,15 +26,21 @@ public sealed record GbmOptions
 /// </summary>
 public sealed class GbmRegressor
 {
-    private readonly PredictionEngine<Row, Score> _engine;
+    private readonly PredictionEngine<Row, Score>? _engine;
     private readonly Row _row;
+    private readonly double _constant;
 
-    private GbmRegressor(PredictionEngine<Row, Score> engine, int width)
+    private GbmRegressor(PredictionEngine<Row, Score>? engine, int width, double constant)
     {
         _engine = engine;
         _row = new Row { Features = new float[width] };
         Width = width;
+        _constant = constant;
     }
+
+    /// <summary>True when the labels left nothing to learn (all equal, or no split possible) and the
+    /// model answers their mean.</summary>
+    public bool IsConstant => _engine is null;
 
     /// <summary>Number of features a row must have.</summary>
     public int Width { get; }
@@ -53,6 +59,8 @@ public sealed class GbmRegressor
             rows[i] = new Row { Features = features[i], Label = labels[i] };
         }
 
+        var mean = labels.Average(l => (double)l);
+        if (labels.All(l => l == labels[0])) return new GbmRegressor(null, width, mean);
         var ml = new MLContext(seed: options.Seed);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
@@ -69,15 +77,24 @@ public sealed class GbmRegressor
             LabelColumnName = nameof(Row.Label),
             FeatureColumnName = nameof(Row.Features),
         });
-        var model = trainer.Fit(data);
-        var engine = ml.Model.CreatePredictionEngine<Row, Score>(model, inputSchemaDefinition: schema);
-        return new GbmRegressor(engine, width);
+        try
+        {
+            var model = trainer.Fit(data);
+            var engine = ml.Model.CreatePredictionEngine<Row, Score>(model, inputSchemaDefinition: schema);
+            return new GbmRegressor(engine, width, mean);
+        }
+        catch (ArgumentNullException)
+        {
+            // ML.NET cannot wrap a LightGBM ensemble whose trees have no split (nothing to learn).
+            return new GbmRegressor(null, width, mean);
+        }
     }
 
     /// <summary>The model's output for one row of <see cref="Width"/> features.</summary>
     public double Predict(ReadOnlySpan<float> features)
     {
         if (features.Length != Width) throw new ArgumentException($"Expected {Width} features, got {features.Length}.", nameof(features));
+        if (_engine is null) return _constant;
         features.CopyTo(_row.Features);
         return _engine.Predict(_row).Value;
     }

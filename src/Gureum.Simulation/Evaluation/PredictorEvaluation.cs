@@ -51,6 +51,7 @@ public static partial class PredictorEvaluation
         Task("duration", () => EvaluateDurations(options, comparisons, notes));
         Task("demand", () => EvaluateDemand(options, comparisons, notes));
         Task("spot", () => EvaluateSpot(options, comparisons, notes));
+        Task("wait", () => EvaluateWait(options, comparisons, notes));
         return new PredictorReport { Comparisons = comparisons, Notes = notes, SecondsPerTask = seconds };
     }
 
