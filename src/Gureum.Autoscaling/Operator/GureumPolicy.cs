@@ -95,7 +95,8 @@ public sealed class GureumPolicy : ElasticPolicy
     public OfferEstimate? Best(JobView job, ClusterSnapshot snapshot, Func<Offer, bool>? hasCapacity, out OfferEstimate? bestOnDemand)
     {
         var spec = job.Spec;
-        var rem = Models.PredictRemainingSeconds(job, snapshot.Now).Estimate;
+        var pred = Models.PredictRemainingSeconds(job, snapshot.Now);
+        var rem = pred.Estimate;
         var fast = FastExists(spec, snapshot.Offers);
         OfferEstimate? best = null, bestSpot = null;
         bestOnDemand = null;
@@ -109,7 +110,7 @@ public sealed class GureumPolicy : ElasticPolicy
                 if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
                 var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), _othersWaiting, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
-                if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, e, snapshot.Now)) continue;
+                if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, snapshot), snapshot.Now)) continue;
                 if (Better(e, bestSpot)) bestSpot = e;
             }
         }
@@ -135,6 +136,12 @@ public sealed class GureumPolicy : ElasticPolicy
         return true;
     }
 
+    /// <summary>Spot risk is judged on the pessimistic (90th percentile) run time for jobs that
+    /// restart from zero, on the estimate for jobs that checkpoint.</summary>
+    private OfferEstimate RiskEstimate(JobView job, Prediction.Interval remaining, Offer o, ClusterSnapshot snapshot) =>
+        CostModel.Estimate(job.Spec, job.Spec.IsCheckpointable ? remaining.Estimate : remaining.High, o, Market.Spot,
+            Models.Spot.Hazard(o.Zone, o.GpuModel), 0, Options.RestartOverhead);
+
     private static double SpeedRatio(JobSpec spec, Offer o) => GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu);
 
     private bool FastExists(JobSpec spec, IReadOnlyList<Offer> offers)
@@ -156,7 +163,7 @@ public sealed class GureumPolicy : ElasticPolicy
             return $"{node.Offer.GpuModel} is slower than {Options.MinSpeedRatio:0.##}× {spec.ReferenceGpu}";
         if (node.Market == Market.Spot && spec.Spot != SpotPreference.Always)
         {
-            var e = CostModel.Estimate(spec, Models.PredictRemainingSeconds(job, snapshot.Now).Estimate, node.Offer, Market.Spot, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
+            var e = RiskEstimate(job, Models.PredictRemainingSeconds(job, snapshot.Now), node.Offer, snapshot);
             if (!SpotAcceptable(job, e, snapshot.Now)) return $"spot risk in {node.Offer.Zone}: survival {e.Survival:P0}, expected lost work {e.LossOverhead:P0}";
         }
         return null;

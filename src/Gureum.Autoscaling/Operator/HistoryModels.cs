@@ -66,7 +66,8 @@ public sealed class HistoryDurationPredictor : IDurationPredictor
 /// <summary>
 /// Spot loss hazard per (zone, GPU model) learned from what the control plane saw: node-hours of
 /// spot exposure and the reclaims and failed requests among them, with a Gamma prior of one loss
-/// per <see cref="PriorHours"/> node-hours (mean hazard 1/12 h, weight 12 node-hours). Survival over
+/// per <see cref="PriorHours"/> node-hours at the pooled rate of all zones (so a new zone starts at
+/// what spot has done elsewhere; before any data, one loss per 12 h). Survival over
 /// a horizon T is exp(−λT) (a Poisson loss process). Only observations stamped at or before the
 /// question's time exist, because the policy only observes snapshots as they come.
 /// </summary>
@@ -76,6 +77,8 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     public const double PriorHours = 12;
     private readonly Dictionary<string, (double Hours, int Losses)> _stats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset At, bool Up)> _lastProbe = new(StringComparer.Ordinal);
+    private double _allHours;
+    private int _allLosses;
 
     /// <inheritdoc />
     public string Name => "spot-hazard-gamma";
@@ -89,6 +92,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         var k = Key(zone, gpuModel);
         var (h, l) = _stats.GetValueOrDefault(k);
         _stats[k] = (h + hours, l);
+        _allHours += hours;
     }
 
     /// <summary>Records one loss (reclaim or failed request).</summary>
@@ -97,6 +101,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         var k = Key(zone, gpuModel);
         var (h, l) = _stats.GetValueOrDefault(k);
         _stats[k] = (h, l + 1);
+        _allLosses++;
     }
 
     /// <inheritdoc />
@@ -115,7 +120,8 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     public double Hazard(string zone, string? gpuModel)
     {
         var (h, l) = _stats.GetValueOrDefault(Key(zone, gpuModel));
-        return (l + 1) / (h + PriorHours);
+        var pooled = (_allLosses + 1) / (_allHours + PriorHours);
+        return (l + pooled * PriorHours) / (h + PriorHours);
     }
 
     /// <summary>Node-hours observed and losses for a zone and model.</summary>

@@ -24,6 +24,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private long _maxSeq = -1;
     private DateTimeOffset? _prevNow;
     private readonly Dictionary<long, Interval> _predictions = [];
+    private readonly Dictionary<long, double> _ranFor = [];
     private DateTimeOffset _predictionsAt;
 
     /// <summary>Restart overhead assumed when turning an observed run into work (matches the replay default).</summary>
@@ -51,9 +52,13 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     public Interval PredictRemainingSeconds(JobView job, DateTimeOffset now)
     {
         var p = PredictSeconds(job, now);
+        // A run that was cut short proves the job is at least that long (restarts do not change it).
+        var floor = _ranFor.GetValueOrDefault(job.Seq);
+        var est = Math.Max(p.Estimate, floor * 2);
+        var high = Math.Max(p.High, floor * 4);
         var done = job.WorkSaved.TotalSeconds;
-        var rem = Math.Max(p.Estimate - done, Math.Max(60, done * 0.5));
-        return new Interval(rem, Math.Max(0, p.Low - done), Math.Max(rem, p.High - done));
+        var rem = Math.Max(est - done, Math.Max(60, done * 0.5));
+        return new Interval(rem, Math.Max(0, Math.Max(p.Low, floor) - done), Math.Max(rem, high - done));
     }
 
     /// <summary>GPU-job arrivals per hour over the last hour.</summary>
@@ -110,8 +115,14 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
                 if (byId.TryGetValue(pl.NodeId, out var n) && n.Offer.GpuModel is { } m && (model is null || GpuModels.SpeedOf(m) < GpuModels.SpeedOf(model))) model = m;
             _running[j.Seq] = (j, model);
         }
-        // Jobs requeued (preempted, node lost) leave the running map too.
-        foreach (var seq in pendingSeqs) _running.Remove(seq);
+        // Jobs requeued (preempted, node lost) leave the running map too; how long they ran is a floor on their length.
+        foreach (var seq in pendingSeqs)
+        {
+            if (!_running.Remove(seq, out var was) || was.Job.RunStartedAt is not { } st) continue;
+            var factor = was.Job.Spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(was.Model) / GpuModels.SpeedOf(was.Job.Spec.ReferenceGpu) : 1.0;
+            var ran = (now - st).TotalSeconds * factor + was.Job.WorkSaved.TotalSeconds;
+            if (ran > _ranFor.GetValueOrDefault(seq)) _ranFor[seq] = ran;
+        }
 
         // Spot exposure and reclaims.
         var alive = new HashSet<string>(StringComparer.Ordinal);
