@@ -6,4 +6,5 @@ var root = new RootCommand("Gureum: an AI-operated cloud for AI research. Replay
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(AnomalyCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 return await CliRunner.RunAsync(root, args);
