@@ -29,15 +29,15 @@ public sealed record DeadlineRun(int DeadlineTicks, int WorkTicks, int OverheadT
 }
 
 /// <summary>Safety net shared by every online policy: on demand when the slack is gone (on demand
-/// is always available, so no deadline is missed); never leave on demand for spot without room for
-/// two more changeovers.</summary>
+/// is always available, so no deadline is missed); never leave on demand (for spot or to wait)
+/// without room for two more changeovers, since coming back costs one.</summary>
 internal static class Guard
 {
     public static int? Forced(DeadlineRun r, int t, int p, int m, int w, bool up)
     {
         var slack = r.Slack(t, p, m, w);
         if (slack <= 1) return 2;
-        if (m == 2 && up && slack < 2 * r.OverheadTicks + 2) return 2;
+        if (m == 2 && slack < 2 * r.OverheadTicks + 2) return 2;
         return null;
     }
 }
