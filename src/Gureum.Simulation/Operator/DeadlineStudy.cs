@@ -66,31 +66,85 @@ public sealed class GreedyDeadlinePolicy : IDeadlinePolicy
 }
 
 /// <summary>
-/// Gureum's deadline policy: spot first, on demand when the slack runs out — judged by learned
-/// availability rather than a straight line. It estimates spot availability a from the zone's past
-/// (the trace before the job started, Beta(1,1) prior) and the ticks seen since, and when spot is
-/// down it buys on demand only if the work left exceeds what spot is expected to deliver in the time
-/// left (a × usable ticks, less one changeover per expected outage); otherwise it waits. Safety net as
-/// for every policy.
+/// Gureum's deadline policy: spot first, on demand when the slack runs out — decided by a learned
+/// model instead of a fixed line. Spot availability is modelled as a two-state Markov chain (up/down,
+/// transition probabilities counted from the zone's history before the job starts, add-one
+/// smoothing); the policy is the cost-optimal one for that model, computed by dynamic programming over
+/// (tick, progress, held instance, warm-up left, spot state) with a missed deadline costing infinity,
+/// so it never plans a miss under any availability sequence. Then the same safety net as every policy.
+/// One table per run (computed on the first tick; only past data goes into it).
 /// </summary>
 public sealed class GureumDeadlinePolicy : IDeadlinePolicy
 {
+    private DeadlineRun? _for;
+    private byte[] _act = [];
+
     public string Name => "gureum";
 
     public int Act(DeadlineRun r, int t, int p, int m, int w, bool up)
     {
         if (Guard.Forced(r, t, p, m, w, up) is { } f) return f;
-        if (up) return 1;
-        int seenUp = 1, seen = 2, outages = 0;
-        var prev = true;
-        void See(bool x) { seen++; if (x) seenUp++; else if (prev) outages++; prev = x; }
-        foreach (var x in r.History) See(x);
-        for (var i = 0; i < t; i++) See(r.Up[i]);
-        var a = (double)seenUp / seen;
-        var outageRate = (double)outages / Math.Max(1, seen - 2);
-        var left = r.DeadlineTicks - t - r.OverheadTicks;
-        var expectedSpot = a * left - outageRate * left * r.OverheadTicks;
-        return r.WorkTicks - p > expectedSpot ? 2 : 0;
+        if (!ReferenceEquals(_for, r)) { _act = Solve(r); _for = r; }
+        var W = r.OverheadTicks + 1;
+        return _act[Index(t, Math.Min(p, r.WorkTicks), m, Math.Min(w, W - 1), up ? 1 : 0, r.WorkTicks, W)];
+    }
+
+    private static int Index(int t, int p, int m, int w, int s, int P, int W) => ((((t * (P + 1)) + p) * 3 + m) * W + w) * 2 + s;
+
+    /// <summary>P(up at t+1 | state at t) from the history, add-one smoothed.</summary>
+    public static (double UpFromUp, double UpFromDown) Fit(bool[] history)
+    {
+        double uu = 1, ud = 1, du = 1, dd = 1;
+        for (var i = 1; i < history.Length; i++)
+        {
+            if (history[i - 1]) { if (history[i]) uu++; else ud++; }
+            else { if (history[i]) du++; else dd++; }
+        }
+        return (uu / (uu + ud), du / (du + dd));
+    }
+
+    private static byte[] Solve(DeadlineRun r)
+    {
+        int T = r.DeadlineTicks, P = r.WorkTicks, K = r.OverheadTicks, W = K + 1;
+        var (pUU, pUD) = Fit(r.History);
+        const double Inf = 1e18;
+        var act = new byte[T * (P + 1) * 3 * W * 2];
+        var next = new double[(P + 1) * 3 * W * 2];
+        var cur = new double[next.Length];
+        int L(int p, int m, int w, int s) => (((p * 3) + m) * W + w) * 2 + s;
+        for (var p = 0; p <= P; p++) for (var m = 0; m < 3; m++) for (var w = 0; w < W; w++) for (var s = 0; s < 2; s++) next[L(p, m, w, s)] = p >= P ? 0 : Inf;
+        for (var t = T - 1; t >= 0; t--)
+        {
+            for (var p = 0; p <= P; p++)
+                for (var m = 0; m < 3; m++)
+                    for (var w = 0; w < W; w++)
+                        for (var s = 0; s < 2; s++)
+                        {
+                            if (p >= P) { cur[L(p, m, w, s)] = 0; continue; }
+                            var up = s == 1;
+                            var mm = m == 1 && !up ? 0 : m;
+                            var ww = mm == m ? w : 0;
+                            var pu = up ? pUU : pUD;
+                            double best = double.PositiveInfinity;
+                            byte bestA = 2;
+                            for (var a = 0; a < 3; a++)
+                            {
+                                if (a == 1 && !up) continue;
+                                int np, nm, nw;
+                                if (a == 0) (np, nm, nw) = (p, 0, 0);
+                                else if (a == mm) (np, nm, nw) = ww > 0 ? (p, mm, ww - 1) : (p + 1, mm, 0);
+                                else (np, nm, nw) = K == 0 ? (p + 1, a, 0) : (p, a, K - 1);
+                                np = Math.Min(np, P);
+                                var c = (a == 1 ? DeadlineStudy.SpotPerHour : a == 2 ? DeadlineStudy.OnDemandPerHour : 0)
+                                        + pu * next[L(np, nm, nw, 1)] + (1 - pu) * next[L(np, nm, nw, 0)];
+                                if (c < best - 1e-12) { best = c; bestA = (byte)a; }
+                            }
+                            cur[L(p, m, w, s)] = Math.Min(best, Inf);
+                            act[Index(t, p, m, w, s, P, W)] = bestA;
+                        }
+            (cur, next) = (next, cur);
+        }
+        return act;
     }
 }
 
