@@ -51,7 +51,7 @@ public sealed class GureumPolicy : ElasticPolicy
     private readonly Dictionary<string, string> _explain = new(StringComparer.Ordinal);
     private readonly Dictionary<ShapeKey, bool> _fastExists = [];
     private IReadOnlyList<Offer>? _fastFor;
-    private int _othersWaiting;
+    private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
     private int _idleNodes;
 
     public GureumPolicy(GureumOptions? options = null, OperatorModels? models = null) : base((options ?? new GureumOptions()).Elastic)
@@ -73,8 +73,10 @@ public sealed class GureumPolicy : ElasticPolicy
     protected override void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled)
     {
         Models.Observe(snapshot);
-        _othersWaiting = 0;
-        foreach (var w in scheduled.Waiting) if (w.CapacityHelps) _othersWaiting++;
+        // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
+        _waitingByShape.Clear();
+        foreach (var w in scheduled.Waiting)
+            if (w.CapacityHelps) _waitingByShape[ShapeKey.Of(w.Job.Spec)] = _waitingByShape.GetValueOrDefault(ShapeKey.Of(w.Job.Spec)) + 1;
         _idleNodes = 0;
         foreach (var n in snapshot.Nodes) if (n.State == NodeState.Ready && n.RunningJobs == 0 && !n.Fixed) _idleNodes++;
     }
@@ -82,7 +84,8 @@ public sealed class GureumPolicy : ElasticPolicy
     protected override (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
     {
         var best = Best(job, snapshot, hasCapacity, out var bestOnDemand);
-        _othersWaiting = Math.Max(0, _othersWaiting - 1);
+        var key = ShapeKey.Of(job.Spec);
+        _waitingByShape[key] = Math.Max(0, _waitingByShape.GetValueOrDefault(key) - 1);
         if (best is not { } b) return null;
         var why = $"{b}";
         if (b.Market == Market.Spot && bestOnDemand is { } od) why += $"; on-demand best {od.Offer.Id} ~${od.ExpectedUsd:0.###}";
@@ -98,6 +101,7 @@ public sealed class GureumPolicy : ElasticPolicy
         var pred = Models.PredictRemainingSeconds(job, snapshot.Now);
         var rem = pred.Estimate;
         var fast = FastExists(spec, snapshot.Offers);
+        var others = Math.Max(0, _waitingByShape.GetValueOrDefault(ShapeKey.Of(spec)) - 1);
         OfferEstimate? best = null, bestSpot = null;
         bestOnDemand = null;
         foreach (var o in snapshot.Offers)
@@ -108,7 +112,7 @@ public sealed class GureumPolicy : ElasticPolicy
             {
                 if (!Eligibility.Allows(spec, o, m)) continue;
                 if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
-                var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), _othersWaiting, Options.RestartOverhead);
+                var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
                 if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, snapshot), snapshot.Now)) continue;
                 if (Better(e, bestSpot)) bestSpot = e;
