@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Gureum.Simulation.Tests.Operator;
 
 /// <summary>The issue-4 checks on the real openb trace, at the figures `gureum eval` measured
-/// (cost 0.527 × the cheapest baseline, mean JCT 0.457 × run time, lab wait ≤ 1.92 × mean), with
+/// (cost 0.525 × the cheapest baseline, mean JCT 0.475 × run time, lab wait 1.74 × mean, cost 4.39 × LB), with
 /// margins that still fail if the policy regresses to a baseline's behaviour.</summary>
 public sealed class OperatorEvaluationTests(ITestOutputHelper output)
 {
@@ -29,7 +29,7 @@ public sealed class OperatorEvaluationTests(ITestOutputHelper output)
         Assert.True(checks.JctOverRuntime <= 1.10, $"JCT/run {checks.JctOverRuntime:F3}");
         Assert.True(checks.Fair, $"lab wait/mean {checks.MaxLabWaitOverMean:F3}");
         Assert.True((double)g.CostUsd >= g.CostLowerBoundUsd);
-        // Not met, and said so: within 1.3 × the spot-inclusive bound. Guard the measured 4.42 instead.
+        // Not met, and said so: within 1.3 × the spot-inclusive bound. Guard the measured 4.39 instead.
         Assert.True(checks.CostOverLb < 4.7, $"cost/LB {checks.CostOverLb:F3}");
     }
 }
