@@ -7,4 +7,5 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(AnomalyCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
 return await CliRunner.RunAsync(root, args);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gureum.Core.Domain;
 using Gureum.Simulation.Cloud;
+using Gureum.Simulation.Evaluation;
 using Gureum.Simulation.Metrics;
 using Gureum.Simulation.Operator;
 using Gureum.Simulation.Replay;
@@ -26,18 +27,19 @@ internal static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the spot market phases and the generated trace.", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs of each real trace (stated in the report)." };
         var genJobs = new Option<int>("--generated-jobs") { Description = "Jobs in the generated trace.", DefaultValueFactory = _ => 3000 };
+        var predictors = new Option<bool>("--predictors") { Description = "Also score every predictor against its baselines (PredictorEvaluation; several minutes).", DefaultValueFactory = _ => true };
         var dlrmLimit = new Option<int>("--dlrm-limit") { Description = "Replay the first N DLRM instances (the full 23,871 take about 15 min per policy on 2 busy cores; stated in the report). 0 = all.", DefaultValueFactory = _ => 4000 };
         var cmd = new Command("eval", "Evaluate the gureum policy against every baseline on every per-job trace, a generated trace and the deadline study.")
         {
-            data, output, seed, limit, genJobs, dlrmLimit,
+            data, output, seed, limit, genJobs, dlrmLimit, predictors,
         };
-        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(dlrmLimit), ct));
+        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(dlrmLimit), p.GetValue(predictors), ct));
         return cmd;
     }
 
     private sealed record TraceSection(string Name, string Source, IReadOnlyList<PolicyMetrics> Policies, OperatorChecks Checks, IReadOnlyList<string> Notes);
 
-    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int dlrmLimit, CancellationToken ct)
+    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int dlrmLimit, bool scorePredictors, CancellationToken ct)
     {
         if (!Directory.Exists(dataDir))
             throw new CliException($"data folder '{dataDir}' does not exist.", "pass --data pointing at the shared data (e.g. /work/shared/data).");
@@ -93,19 +95,30 @@ internal static class EvalCommand
         var study = DeadlineStudy.Run(DeadlineStudy.LoadTraces(cbl), DeadlineStudy.DefaultSettings,
             [new UniformProgressPolicy(), new GreedyDeadlinePolicy(), new GureumDeadlinePolicy()]);
 
+        PredictorReport? scores = null;
+        if (scorePredictors)
+        {
+            Console.Error.WriteLine("predictors: scoring against baselines on held-back data");
+            scores = PredictorEvaluation.Run(new PredictorEvaluationOptions { DataRoot = dataDir }, null, ct);
+        }
+
         Print(sections, study, skipped);
+        if (scores is not null) Console.WriteLine(scores.ToTable());
         var doc = new Dictionary<string, object?>
         {
             ["data"] = dataDir, ["seed"] = seed,
             ["traces"] = sections.Select(s => new { name = s.Name, source = s.Source, policies = s.Policies, checks = s.Checks, notes = s.Notes }),
             ["deadline_study"] = new { traces = "spot_traces/cant_be_late/availability/1-node (*_v100_1)", spot_usd_per_hour = DeadlineStudy.SpotPerHour, on_demand_usd_per_hour = DeadlineStudy.OnDemandPerHour, settings = study },
+            ["predictors"] = scores,
             ["skipped"] = skipped,
             ["generated_trace"] = genOptions,
             ["targets"] = new { cost_below_every_baseline = true, jct_no_worse_than_best_baseline = true, cost_over_lb_max = 1.3, jct_over_runtime_max = 1.10, lab_wait_over_mean_max = 2.0, deadline_missed = 0 },
         };
         var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, Converters = { new JsonStringEnumConverter() } };
         await File.WriteAllTextAsync(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(doc, json), ct);
-        await File.WriteAllTextAsync(Path.Combine(outDir, "eval.html"), Html(sections, study, skipped), ct);
+        var html = Html(sections, study, skipped);
+        if (scores is not null) html = html.Replace("</body>", $"<h2>Predictors vs baselines (held-back later data)</h2><pre>{WebUtility.HtmlEncode(scores.ToTable())}</pre></body>", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "eval.html"), html, ct);
         Console.WriteLine($"report: {Path.Combine(outDir, "eval.html")}, {Path.Combine(outDir, "eval.json")}");
         return ExitCodes.Ok;
     }

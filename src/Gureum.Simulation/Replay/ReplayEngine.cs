@@ -19,6 +19,13 @@ public sealed record ReplayOptions
     public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(365);
     /// <summary>Keep the full event log in memory. Default false.</summary>
     public bool KeepEvents { get; init; }
+    /// <summary>
+    /// Called at every instant at which jobs were submitted, after they are queued and before that
+    /// instant's decision, with the snapshot the decision sees and the jobs just submitted (for
+    /// predictors that learn from a replay, e.g. the wait-time ETA). Must not block or mutate
+    /// anything. Default null: no extra snapshot is taken.
+    /// </summary>
+    public Action<ClusterSnapshot, IReadOnlyList<JobSpec>>? OnSubmitted { get; init; }
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
 }
@@ -108,10 +115,13 @@ public static class ReplayEngine
             lastSampleAt = now;
             time.AdvanceTo(now);
 
+            var firstSubmitted = next;
             while (next < jobs.Count && jobs[next].SubmitTime == now)
                 await loop.SubmitAsync(jobs[next++], ct);
             while (events.TryPeekTime(out var at) && at == now)
                 await HandleAsync(events.Pop(), loop, store, cloud, executor, now, ct);
+            if (opt.OnSubmitted is { } onSubmitted && next > firstSubmitted)
+                onSubmitted(await store.SnapshotAsync(now, ct), Slice(jobs, firstSubmitted, next).ToArray());
 
             var plan = await loop.RunOnceAsync(ct);
             if (plan.WakeAt is { } wake && wake > now && (scheduledWake is not { } s || s <= now || wake < s))
@@ -151,6 +161,11 @@ public static class ReplayEngine
             Decisions = loop.Decisions,
             UsableOffers = setup.FixedFleet.Count > 0 ? setup.FixedFleet.Select(n => n.Offer).DistinctBy(o => o.Id).ToList() : setup.Offers,
         };
+    }
+
+    private static IEnumerable<JobSpec> Slice(IReadOnlyList<JobSpec> jobs, int from, int to)
+    {
+        for (var i = from; i < to; i++) yield return jobs[i];
     }
 
     private static bool HasElasticNodes(InMemoryClusterStore store)

@@ -1,0 +1,131 @@
+using Gureum.Core.Domain;
+using Gureum.Prediction.Duration;
+using Gureum.Simulation.Evaluation;
+
+namespace Gureum.Prediction.Tests.Duration;
+
+public sealed class DurationPredictorTests
+{
+    internal static readonly DateTimeOffset T0 = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    internal static JobSpec Job(string id, double submitS, double durationS, string user = "alice", int gpus = 1, double cpus = 4, string? limit = null) => new()
+    {
+        Id = id,
+        User = user,
+        Lab = "lab-" + user,
+        SubmitTime = T0.AddSeconds(submitS),
+        Resources = ResourceRequest.FromTrace(gpus, 0, cpus, 16),
+        Duration = TimeSpan.FromSeconds(durationS),
+        TimeLimit = limit is null ? null : TimeSpan.Parse(limit, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Three users whose jobs differ 30× in length, plus a GPU-count effect, with noise.</summary>
+    internal static List<JobSpec> Workload(int n, int seed = 7)
+    {
+        var rng = new Random(seed);
+        var users = new[] { ("short", 120.0), ("mid", 1200.0), ("long", 3600.0) };
+        var jobs = new List<JobSpec>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var (user, scale) = users[rng.Next(users.Length)];
+            var gpus = 1 << rng.Next(3);
+            var d = scale * gpus * Math.Exp(rng.NextDouble() * 0.6 - 0.3);
+            jobs.Add(Job($"j{i:D5}", i * 60, d, user, gpus, cpus: 4 * gpus));
+        }
+
+        return jobs;
+    }
+
+    [Fact]
+    public void PredictSeconds_JobEndingAfterNowObserved_PredictionUnchanged()
+    {
+        var options = new GbmDurationOptions { MinTrainRows = 50, RetrainEvery = 50 };
+        var history = Workload(300);
+        var a = new GbmDurationPredictor(options);
+        var b = new GbmDurationPredictor(options);
+        foreach (var j in history)
+        {
+            a.Observe(j, j.Duration!.Value, j.SubmitTime + j.Duration.Value);
+            b.Observe(j, j.Duration!.Value, j.SubmitTime + j.Duration.Value);
+        }
+
+        var now = T0.AddDays(1);
+        var probe = Job("probe", 86_400, 0, "short");
+        // b also hears of 200 "future" jobs of the same user, 1000× longer, ending after now.
+        for (var i = 0; i < 200; i++)
+        {
+            var f = Job($"future{i}", 86_000, 120_000, "short");
+            b.Observe(f, f.Duration!.Value, now.AddSeconds(1 + i));
+        }
+
+        var pa = a.PredictSeconds(probe, now);
+        var pb = b.PredictSeconds(probe, now);
+        Assert.Equal(pa, pb);
+        Assert.Equal(a.Applied, b.Applied);
+
+        // Once they have ended, they do count: the same test would fail if the guard let them in early.
+        var later = b.PredictSeconds(probe with { Id = "probe2" }, now.AddHours(1));
+        Assert.True(later.Estimate > pa.Estimate * 3, $"after the future jobs ended: {later.Estimate} vs {pa.Estimate}");
+    }
+
+    [Fact]
+    public void PredictSeconds_TimeGoesBack_Throws()
+    {
+        var p = new GlobalMedianDurationPredictor();
+        p.PredictSeconds(Job("a", 0, 10), T0.AddHours(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.PredictSeconds(Job("b", 0, 10), T0.AddHours(1)));
+    }
+
+    [Fact]
+    public void Baselines_KnownHistory_AnswerMediansAndLimit()
+    {
+        var global = new GlobalMedianDurationPredictor();
+        var user = new UserMedianDurationPredictor();
+        var limit = new TimeLimitDurationPredictor();
+        foreach (var (id, u, d) in new[] { ("1", "ann", 10.0), ("2", "ann", 30.0), ("3", "bob", 1000.0), ("4", "bob", 2000.0), ("5", "bob", 3000.0) })
+        {
+            var j = Job(id, 0, d, u);
+            foreach (var p in new OnlineDurationPredictor[] { global, user, limit }) p.Observe(j, j.Duration!.Value, T0.AddSeconds(d));
+        }
+
+        var now = T0.AddHours(1);
+        Assert.Equal(1000, global.PredictSeconds(Job("q", 3600, 0, "ann"), now).Estimate);
+        Assert.Equal(20, user.PredictSeconds(Job("q", 3600, 0, "ann"), now).Estimate);
+        Assert.Equal(1000, user.PredictSeconds(Job("q", 3600, 0, "carol"), now).Estimate); // unknown user and lab: global
+        Assert.Equal(7200, limit.PredictSeconds(Job("q", 3600, 0, "ann", limit: "02:00:00"), now).Estimate);
+        Assert.Equal(1000, limit.PredictSeconds(Job("q", 3600, 0, "ann"), now).Estimate); // no limit: global median
+    }
+
+    [Fact]
+    public void ScoreDurations_UserAndSizeDriveRunTime_ModelBeatsMedians()
+    {
+        var scores = PredictorEvaluation.ScoreDurations(Workload(3000), 0.7, modelOptions: new GbmDurationOptions { MinTrainRows = 200, RetrainEvery = 300 });
+        var mdape = scores.Comparisons.Single(c => c.Metric == "MdAPE");
+        var within = scores.Comparisons.Single(c => c.Metric == "within-2x");
+        Assert.True(mdape.BeatsAllBaselines, $"{mdape}");
+        Assert.True(within.BeatsAllBaselines, $"{within}");
+        Assert.True(within.Model.Value > 0.8, $"within 2x: {within.Model.Value}");
+        Assert.True(double.IsNaN(within.Baselines.Single(b => b.Predictor == "time-limit").Value)); // no limits declared
+    }
+
+    [Fact]
+    public void PredictSeconds_Interval_ContainsEstimateAndIsNonNegative()
+    {
+        var p = new GbmDurationPredictor(new GbmDurationOptions { MinTrainRows = 50, RetrainEvery = 100 });
+        var now = T0;
+        foreach (var j in Workload(600))
+        {
+            now = j.SubmitTime;
+            var i = p.PredictSeconds(j, now);
+            Assert.InRange(i.Estimate, i.Low, i.High);
+            Assert.True(i.Low >= 0);
+            p.Observe(j, j.Duration!.Value, j.SubmitTime + j.Duration.Value);
+        }
+
+        Assert.True(p.Trainings > 0);
+    }
+
+    [Fact]
+    public void NameStem_DigitsAndSeparators_Dropped() =>
+        Assert.Equal("bert-ft", GbmDurationPredictor.NameStem(Job("x", 0, 1) with { Name = "BERT_ft-0032" }));
+}
