@@ -107,6 +107,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     {
         var actions = new List<PlanAction>();
         var ctx = scheduled.Context;
+        BeginDecision(snapshot, scheduled);
 
         // Capacity on its way: booting nodes and what this decision buys, with waiting jobs packed in.
         var virtualNodes = new List<Node>();
@@ -126,13 +127,14 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             var job = w.Job.Spec;
             if (PackInto(virtualNodes, w.Job)) continue;
             if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;
+            var why = ExplainChoice(w.Job, choice.Offer, choice.Market) ?? $"for {w.Job.Id}";
             for (var k = 0; k < job.Resources.Nodes; k++)
             {
                 var node = Node.Create($"virtual-{virtualNodes.Count}", choice.Offer, choice.Market, NodeState.Requested, snapshot.Now);
                 if (Fit.Slice(job.Resources, node) is { } slice) node = NodeAccounting.Allocate(node, slice);
                 virtualNodes.Add(node);
                 perOffer[choice.Offer.Id] = perOffer.GetValueOrDefault(choice.Offer.Id) + 1;
-                actions.Add(new ProvisionNode(choice.Offer, choice.Market, $"for {w.Job.Id}"));
+                actions.Add(new ProvisionNode(choice.Offer, choice.Market, why));
                 requested++;
             }
         }
@@ -148,12 +150,28 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 continue;
             }
             if (node.State != NodeState.Ready || node.IdleSince is not { } idle) continue;
-            var due = idle + options.IdleTimeout;
-            if (due <= snapshot.Now) actions.Add(new TerminateNode(node.Id, $"idle for {options.IdleTimeout.TotalMinutes:F0} min"));
+            var (keep, reason) = IdleKeep(node, snapshot);
+            var due = idle + keep;
+            if (due <= snapshot.Now) actions.Add(new TerminateNode(node.Id, reason));
             else if (wake is null || due < wake) wake = due;
         }
+        EndDecision(snapshot, actions);
         return new AutoscaleDecision(actions, wake);
     }
+
+    /// <summary>Called first in every <see cref="Decide"/> (learning policies observe the snapshot here).</summary>
+    protected virtual void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled) { }
+
+    /// <summary>Called last in every <see cref="Decide"/> with the capacity actions decided; it may add more (e.g. preemptions).</summary>
+    protected virtual void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions) { }
+
+    /// <summary>Why a node was bought for a job (the provision action's reason), or null for the default.</summary>
+    protected virtual string? ExplainChoice(JobView job, Offer offer, Market market) => null;
+
+    /// <summary>How long an empty ready node is kept before release, and the release reason.
+    /// Default: <see cref="ElasticOptions.IdleTimeout"/>.</summary>
+    protected virtual (TimeSpan Keep, string Reason) IdleKeep(Node node, ClusterSnapshot snapshot) =>
+        (options.IdleTimeout, $"idle for {options.IdleTimeout.TotalMinutes:F0} min");
 
     private bool PackInto(List<Node> virtualNodes, JobView view)
     {
@@ -163,7 +181,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         for (var i = 0; i < virtualNodes.Count; i++)
         {
             var n = virtualNodes[i];
-            if (!Eligibility.Allows(job, n.Offer, n.Market) || !MayUse(view, n.Market)) continue;
+            if (!Eligibility.Allows(job, n.Offer, n.Market) || !MayUse(view, n.Market) || !MayPackOnto(view, n)) continue;
             if (Fit.Slice(r, n) is { } slice)
             {
                 virtualNodes[i] = NodeAccounting.Allocate(n, slice);
@@ -175,6 +193,9 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 
     /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>
     protected virtual bool MayUse(JobView job, Market market) => true;
+
+    /// <summary>Whether a waiting job may be packed onto capacity already on its way (default: yes).</summary>
+    protected virtual bool MayPackOnto(JobView job, Node node) => true;
 
     /// <summary>The cheapest eligible offer in a market by hourly price (ties: fewer GPUs, then id).</summary>
     protected static Offer? Cheapest(JobSpec job, IEnumerable<Offer> offers, Market market, Func<Offer, bool> hasCapacity)

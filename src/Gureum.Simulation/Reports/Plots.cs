@@ -1,7 +1,7 @@
 namespace Gureum.Simulation.Reports;
 
 /// <summary>Plots for the HTML report, rendered by ScottPlot to inline SVG.</summary>
-internal static class Plots
+public static class Plots
 {
     public static string Series(IReadOnlyList<(string Name, List<(double X, double Y)> Points)> series, string xLabel, string yLabel)
     {

@@ -1,0 +1,213 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Scheduling;
+
+namespace Gureum.Autoscaling.Operator;
+
+/// <summary>Settings of the <c>gureum</c> policy; every default is the one the eval report used.</summary>
+public sealed record GureumOptions
+{
+    /// <summary>Shared elastic settings (spot cooldown, scale-up step). Its idle timeout is unused:
+    /// idle release follows the ski-rental rule below.</summary>
+    public ElasticOptions Elastic { get; init; } = new();
+
+    /// <summary>A GPU job runs only on GPUs at least this fast relative to its reference GPU, when
+    /// any offer it may use is (DESIGN.md's promise: no slower than the site's own cluster). Default 0.95.</summary>
+    public double MinSpeedRatio { get; init; } = 0.95;
+
+    /// <summary>Spot is used only when expected work lost to reclaims adds at most this share to
+    /// the run time (protects JCT), unless the job wants spot only. Default 0.10.</summary>
+    public double MaxSpotLossOverhead { get; init; } = 0.10;
+
+    /// <summary>Trust λ in the idle-release prediction (learning-augmented ski rental, Purohit et
+    /// al., NeurIPS 2018): worst case (1 + 1/λ)× the optimal idle-plus-reboot cost, (1 + λ)× when the
+    /// prediction is right. Default 0.5 (worst case 3×, 1.5× with good predictions). 1 = classic 2-competitive rule.</summary>
+    public double SkiTrust { get; init; } = 0.5;
+
+    /// <summary>Hours of waiting that lift a job by one rank unit (a doubling of predicted run time). Default 1.</summary>
+    public double AgingHours { get; init; } = 1;
+
+    /// <summary>Weight of a lab's share of recent GPU usage in the queue rank. Default 2.</summary>
+    public double FairShareWeight { get; init; } = 2;
+
+    /// <summary>Restart overhead assumed in lost-work estimates (replay default). Default 30 s.</summary>
+    public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The <c>gureum</c> policy's capacity side. For a job that fits nowhere it buys the offer and market
+/// with the least expected cost (<see cref="CostModel"/>: price ÷ GPU speed × predicted run time
+/// including expected lost work on spot, shared by the jobs expected on the node), among GPUs at
+/// least as fast as the job's reference; spot only where the learned hazard keeps expected lost work
+/// small, and for deadline jobs only while the slack can absorb a loss. Idle nodes are released by a
+/// learning-augmented ski-rental rule with a stated worst case. Deadline jobs on spot whose slack
+/// runs out are moved to on-demand. Every choice is explained in the action's reason.
+/// Learns online (<see cref="OperatorModels"/>) from the snapshots it decides over: use one
+/// instance per control loop or replay.
+/// </summary>
+public sealed class GureumPolicy : ElasticPolicy
+{
+    private readonly Dictionary<string, string> _explain = new(StringComparer.Ordinal);
+    private readonly Dictionary<ShapeKey, bool> _fastExists = [];
+    private IReadOnlyList<Offer>? _fastFor;
+    private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
+    private int _idleNodes;
+
+    public GureumPolicy(GureumOptions? options = null, OperatorModels? models = null) : base((options ?? new GureumOptions()).Elastic)
+    {
+        Options = options ?? new GureumOptions();
+        Models = models ?? new OperatorModels { RestartOverhead = Options.RestartOverhead };
+    }
+
+    public override string Name => "gureum";
+
+    public new GureumOptions Options { get; }
+
+    /// <summary>The online models (duration, spot hazard, arrivals).</summary>
+    public OperatorModels Models { get; }
+
+    /// <summary>Why the last node bought for a job was chosen (job id → explanation).</summary>
+    public IReadOnlyDictionary<string, string> Explanations => _explain;
+
+    protected override void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled)
+    {
+        Models.Observe(snapshot);
+        // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
+        _waitingByShape.Clear();
+        foreach (var w in scheduled.Waiting)
+            if (w.CapacityHelps) _waitingByShape[ShapeKey.Of(w.Job.Spec)] = _waitingByShape.GetValueOrDefault(ShapeKey.Of(w.Job.Spec)) + 1;
+        _idleNodes = 0;
+        foreach (var n in snapshot.Nodes) if (n.State == NodeState.Ready && n.RunningJobs == 0 && !n.Fixed) _idleNodes++;
+    }
+
+    protected override (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
+    {
+        var best = Best(job, snapshot, hasCapacity, out var bestOnDemand);
+        var key = ShapeKey.Of(job.Spec);
+        _waitingByShape[key] = Math.Max(0, _waitingByShape.GetValueOrDefault(key) - 1);
+        if (best is not { } b) return null;
+        var why = $"{b}";
+        if (b.Market == Market.Spot && bestOnDemand is { } od) why += $"; on-demand best {od.Offer.Id} ~${od.ExpectedUsd:0.###}";
+        if (job.Spec.Deadline is { } dl) why += $"; deadline {dl:u}";
+        _explain[job.Id] = $"bought for {job.Id}: {why}";
+        return (b.Offer, b.Market);
+    }
+
+    /// <summary>The cheapest expected (offer, market) for a job now, and the best on-demand one.</summary>
+    public OfferEstimate? Best(JobView job, ClusterSnapshot snapshot, Func<Offer, bool>? hasCapacity, out OfferEstimate? bestOnDemand)
+    {
+        var spec = job.Spec;
+        var pred = Models.PredictRemainingSeconds(job, snapshot.Now);
+        var rem = pred.Estimate;
+        var fast = FastExists(spec, snapshot.Offers);
+        var others = Math.Max(0, _waitingByShape.GetValueOrDefault(ShapeKey.Of(spec)) - 1);
+        OfferEstimate? best = null, bestSpot = null;
+        bestOnDemand = null;
+        foreach (var o in snapshot.Offers)
+        {
+            if (hasCapacity is not null && !hasCapacity(o)) continue;
+            if (fast && spec.Resources.MilliGpusPerNode > 0 && SpeedRatio(spec, o) < Options.MinSpeedRatio) continue;
+            foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
+            {
+                if (!Eligibility.Allows(spec, o, m)) continue;
+                if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
+                var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
+                if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
+                if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, snapshot), snapshot.Now)) continue;
+                if (Better(e, bestSpot)) bestSpot = e;
+            }
+        }
+        best = bestOnDemand;
+        if (bestSpot is { } s && (best is null || s.ExpectedUsd < best.Value.ExpectedUsd)) best = s;
+        return best;
+    }
+
+    private static bool Better(OfferEstimate e, OfferEstimate? than) =>
+        than is not { } t || e.ExpectedUsd < t.ExpectedUsd - 1e-9 || (Math.Abs(e.ExpectedUsd - t.ExpectedUsd) <= 1e-9 && e.Speed > t.Speed);
+
+    /// <summary>Spot is acceptable when expected lost work is small, and for a deadline job when its
+    /// slack covers a full on-demand rerun after a loss.</summary>
+    private bool SpotAcceptable(JobView job, OfferEstimate e, DateTimeOffset now)
+    {
+        if (e.LossOverhead > Options.MaxSpotLossOverhead) return false;
+        if (job.Spec.Deadline is { } dl)
+        {
+            var left = (dl - now).TotalHours;
+            var rerun = job.Spec.IsCheckpointable ? e.WallHours * 0.5 : e.WallHours;
+            if (left < e.ExpectedHours + rerun + 2 * e.Offer.BootDelay.TotalHours) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Spot risk is judged on the pessimistic (90th percentile) run time for jobs that
+    /// restart from zero, on the estimate for jobs that checkpoint.</summary>
+    private OfferEstimate RiskEstimate(JobView job, Prediction.Interval remaining, Offer o, ClusterSnapshot snapshot) =>
+        CostModel.Estimate(job.Spec, job.Spec.IsCheckpointable ? remaining.Estimate : remaining.High, o, Market.Spot,
+            Models.Spot.Hazard(o.Zone, o.GpuModel), 0, Options.RestartOverhead);
+
+    private static double SpeedRatio(JobSpec spec, Offer o) => GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu);
+
+    private bool FastExists(JobSpec spec, IReadOnlyList<Offer> offers)
+    {
+        if (spec.Resources.MilliGpusPerNode == 0) return false;
+        if (!ReferenceEquals(_fastFor, offers)) { _fastExists.Clear(); _fastFor = offers; }
+        var key = ShapeKey.Of(spec) with { Models = ShapeKey.Of(spec).Models + "@" + spec.ReferenceGpu };
+        if (!_fastExists.TryGetValue(key, out var ok))
+            _fastExists[key] = ok = offers.Any(o => SpeedRatio(spec, o) >= Options.MinSpeedRatio && (Eligibility.Allows(spec, o, Market.OnDemand) || Eligibility.Allows(spec, o, Market.Spot)));
+        return ok;
+    }
+
+    /// <summary>Why a job should not run on a node now, or null when it may.</summary>
+    public string? Suitable(JobView job, Node node, ClusterSnapshot snapshot)
+    {
+        if (node.Fixed) return null;
+        var spec = job.Spec;
+        if (spec.Resources.MilliGpusPerNode > 0 && SpeedRatio(spec, node.Offer) < Options.MinSpeedRatio && FastExists(spec, snapshot.Offers))
+            return $"{node.Offer.GpuModel} is slower than {Options.MinSpeedRatio:0.##}× {spec.ReferenceGpu}";
+        if (node.Market == Market.Spot && spec.Spot != SpotPreference.Always)
+        {
+            var e = RiskEstimate(job, Models.PredictRemainingSeconds(job, snapshot.Now), node.Offer, snapshot);
+            if (!SpotAcceptable(job, e, snapshot.Now)) return $"spot risk in {node.Offer.Zone}: survival {e.Survival:P0}, expected lost work {e.LossOverhead:P0}";
+        }
+        return null;
+    }
+
+    protected override bool MayPackOnto(JobView job, Node node) => true;
+
+    protected override string? ExplainChoice(JobView job, Offer offer, Market market) => _explain.GetValueOrDefault(job.Id);
+
+    /// <summary>
+    /// Learning-augmented ski rental (Purohit, Svitkina, Kumar, NeurIPS 2018). Renting = keeping an
+    /// empty node; buying = releasing it and paying a new boot (billed boot time plus a job's wait,
+    /// counted as the same node time) when work comes back: break-even B = 2 × boot delay + the
+    /// 60 s minimum bill. Prediction y = idle nodes ÷ GPU-job arrival rate of the last hour (time until
+    /// this node is needed). If y ≥ B release after λB, else after B/λ. Worst case (1 + 1/λ)× the
+    /// offline optimum of idle + reboot cost whatever the predictions; (1 + λ)× when they are right.
+    /// </summary>
+    protected override (TimeSpan Keep, string Reason) IdleKeep(Node node, ClusterSnapshot snapshot)
+    {
+        var lambda = Math.Clamp(Options.SkiTrust, 0.05, 1);
+        var b = 2 * node.Offer.BootDelay + TimeSpan.FromSeconds(60);
+        var rate = Models.ArrivalsPerHour(snapshot.Now);
+        var y = rate > 0 ? TimeSpan.FromHours(Math.Max(1, _idleNodes) / rate) : TimeSpan.MaxValue;
+        var keep = y >= b ? b * lambda : b / lambda;
+        return (keep, $"ski rental: idle {keep.TotalMinutes:0.#} min (break-even {b.TotalMinutes:0.#} min, next use predicted in {(y == TimeSpan.MaxValue ? "never" : $"{y.TotalMinutes:0.#} min")}, trust {lambda:0.##}; worst case {1 + 1 / lambda:0.#}× optimal)");
+    }
+
+    /// <summary>Records own releases (so they are not taken for reclaims) and moves checkpointing
+    /// deadline jobs off spot when their slack no longer covers a loss.</summary>
+    protected override void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions)
+    {
+        foreach (var a in actions) if (a is TerminateNode t) Models.ReleasedByPolicy(t.NodeId);
+        Dictionary<string, Node>? byId = null;
+        foreach (var j in snapshot.Running.Values)
+        {
+            if (j.Spec.Deadline is not { } dl || !j.Spec.IsCheckpointable || j.Spec.Spot == SpotPreference.Always || j.Placements.Count == 0) continue;
+            byId ??= snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+            if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Market != Market.Spot) continue;
+            if (Suitable(j, node, snapshot) is { } why)
+                actions.Add(new PreemptJob(j.Id, $"deadline {dl:u}: slack no longer covers a spot loss ({why}); moving to on-demand"));
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Gureum.Core.Domain;
+using Gureum.Prediction;
+
+namespace Gureum.Autoscaling.Operator;
+
+/// <summary>
+/// Job run time from the past only: the running median of finished jobs with the same lab and
+/// GPU request (then the same lab, then all jobs), with the 10th–90th percentiles of that group as
+/// the interval. Prior with no history: 1 h (0.1–10 h). Used by the <c>gureum</c> policy until a
+/// learned <see cref="IDurationPredictor"/> is plugged in; observations are only ever the runs the
+/// policy saw end, so nothing from the future leaks in.
+/// </summary>
+public sealed class HistoryDurationPredictor : IDurationPredictor
+{
+    private const int MinGroup = 5;
+    private readonly Dictionary<string, List<double>> _groups = new(StringComparer.Ordinal);
+    private readonly List<double> _all = [];
+
+    /// <inheritdoc />
+    public string Name => "duration-history-median";
+
+    /// <inheritdoc />
+    public string Version => "1";
+
+    /// <summary>Jobs observed so far.</summary>
+    public int Observations => _all.Count;
+
+    /// <inheritdoc />
+    public void Observe(JobSpec spec, TimeSpan actual, DateTimeOffset endedAt)
+    {
+        var s = Math.Max(1, actual.TotalSeconds);
+        Insert(_all, s);
+        Insert(Group(LabKey(spec)), s);
+        Insert(Group(ShapeKey(spec)), s);
+    }
+
+    /// <inheritdoc />
+    public Interval PredictSeconds(JobSpec spec, DateTimeOffset now)
+    {
+        foreach (var key in (ReadOnlySpan<string>)[ShapeKey(spec), LabKey(spec)])
+            if (_groups.TryGetValue(key, out var g) && g.Count >= MinGroup) return Of(g);
+        return _all.Count >= MinGroup ? Of(_all) : new Interval(3600, 360, 36_000);
+    }
+
+    private static string LabKey(JobSpec s) => "lab|" + s.Lab;
+    private static string ShapeKey(JobSpec s) => $"shape|{s.Lab}|{s.User}|{s.Resources.MilliGpusPerNode}|{s.Resources.Nodes}|{s.QosClass}";
+
+    private List<double> Group(string key)
+    {
+        if (!_groups.TryGetValue(key, out var g)) _groups[key] = g = [];
+        return g;
+    }
+
+    private static void Insert(List<double> sorted, double v)
+    {
+        var i = sorted.BinarySearch(v);
+        sorted.Insert(i < 0 ? ~i : i, v);
+    }
+
+    private static Interval Of(List<double> sorted) =>
+        new(Quantile(sorted, 0.5), Quantile(sorted, 0.1), Quantile(sorted, 0.9));
+
+    private static double Quantile(List<double> sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+/// <summary>
+/// Spot loss hazard per (zone, GPU model) learned from what the control plane saw: node-hours of
+/// spot exposure and the reclaims and failed requests among them, with a Gamma prior of one loss
+/// per <see cref="PriorHours"/> node-hours at the pooled rate of all zones (so a new zone starts at
+/// what spot has done elsewhere; before any data, one loss per 12 h). Survival over
+/// a horizon T is exp(−λT) (a Poisson loss process). Only observations stamped at or before the
+/// question's time exist, because the policy only observes snapshots as they come.
+/// </summary>
+public sealed class SpotHazardEstimator : ISpotRiskPredictor
+{
+    /// <summary>Weight of the prior in node-hours (one prior loss per this many hours).</summary>
+    public const double PriorHours = 12;
+    private readonly Dictionary<string, (double Hours, int Losses)> _stats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset At, bool Up)> _lastProbe = new(StringComparer.Ordinal);
+    private double _allHours;
+    private int _allLosses;
+
+    /// <inheritdoc />
+    public string Name => "spot-hazard-gamma";
+
+    /// <inheritdoc />
+    public string Version => "1";
+
+    /// <summary>Adds node-hours of spot exposure without a loss.</summary>
+    public void AddExposure(string zone, string? gpuModel, double hours)
+    {
+        var k = Key(zone, gpuModel);
+        var (h, l) = _stats.GetValueOrDefault(k);
+        _stats[k] = (h + hours, l);
+        _allHours += hours;
+    }
+
+    /// <summary>Records one loss (reclaim or failed request).</summary>
+    public void AddLoss(string zone, string? gpuModel)
+    {
+        var k = Key(zone, gpuModel);
+        var (h, l) = _stats.GetValueOrDefault(k);
+        _stats[k] = (h, l + 1);
+        _allLosses++;
+    }
+
+    /// <inheritdoc />
+    public void Observe(string zone, string? gpuModel, DateTimeOffset at, bool available)
+    {
+        var k = Key(zone, gpuModel);
+        if (_lastProbe.TryGetValue(k, out var last) && last.Up && at > last.At)
+        {
+            AddExposure(zone, gpuModel, (at - last.At).TotalHours);
+            if (!available) AddLoss(zone, gpuModel);
+        }
+        _lastProbe[k] = (at, available);
+    }
+
+    /// <summary>Losses per node-hour (posterior mean).</summary>
+    public double Hazard(string zone, string? gpuModel)
+    {
+        var (h, l) = _stats.GetValueOrDefault(Key(zone, gpuModel));
+        var pooled = (_allLosses + 1) / (_allHours + PriorHours);
+        return (l + pooled * PriorHours) / (h + PriorHours);
+    }
+
+    /// <summary>Node-hours observed and losses for a zone and model.</summary>
+    public (double Hours, int Losses) Stats(string zone, string? gpuModel) => _stats.GetValueOrDefault(Key(zone, gpuModel));
+
+    /// <inheritdoc />
+    public double SurvivalProbability(string zone, string? gpuModel, TimeSpan horizon, DateTimeOffset now) =>
+        Math.Exp(-Hazard(zone, gpuModel) * horizon.TotalHours);
+
+    private static string Key(string zone, string? model) => zone + "|" + (model ?? "cpu");
+}

@@ -1,0 +1,158 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Prediction;
+
+namespace Gureum.Autoscaling.Operator;
+
+/// <summary>
+/// The predictions the <c>gureum</c> policy decides with, trained online from the snapshots it is
+/// shown and nothing else: a job that left the running set without being requeued has ended (its
+/// run time on the reference GPU is observed), a spot node that vanished without the policy
+/// releasing it was reclaimed, a new spot-trouble stamp is a failed request, and every spot node
+/// seen ready adds exposure. Snapshots only hold the past, so no prediction can use the future
+/// (the leakage rule of issue 4), in replay and live alike. Not thread-safe: one policy instance
+/// per control loop.
+/// </summary>
+public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHazardEstimator? spot = null)
+{
+    private readonly Dictionary<long, (JobView Job, string? Model)> _running = [];
+    private readonly Dictionary<string, Node> _spotNodes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _releasedByUs = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, DateTimeOffset> _trouble = new Dictionary<string, DateTimeOffset>();
+    private readonly Queue<DateTimeOffset> _arrivals = new();
+    private long _maxSeq = -1;
+    private DateTimeOffset? _prevNow;
+    private readonly Dictionary<long, Interval> _predictions = [];
+    private readonly Dictionary<long, double> _ranFor = [];
+    private DateTimeOffset _predictionsAt;
+
+    /// <summary>Restart overhead assumed when turning an observed run into work (matches the replay default).</summary>
+    public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
+
+    public IDurationPredictor Duration { get; } = duration ?? new HistoryDurationPredictor();
+    public SpotHazardEstimator Spot { get; } = spot ?? new SpotHazardEstimator();
+
+    /// <summary>Jobs whose end was observed.</summary>
+    public int EndedObserved { get; private set; }
+
+    /// <summary>Spot losses (reclaims and failed requests) observed.</summary>
+    public int SpotLossesObserved { get; private set; }
+
+    /// <summary>Predicted run time on the reference GPU (cached per job per decision instant).</summary>
+    public Interval PredictSeconds(JobView job, DateTimeOffset now)
+    {
+        if (_predictionsAt != now) { _predictions.Clear(); _predictionsAt = now; }
+        if (!_predictions.TryGetValue(job.Seq, out var p)) _predictions[job.Seq] = p = Duration.PredictSeconds(job.Spec, now);
+        return p;
+    }
+
+    /// <summary>Predicted remaining run time on the reference GPU: the prediction less saved work,
+    /// and for a running job, at least the median-residual guess of as long again as it has run.</summary>
+    public Interval PredictRemainingSeconds(JobView job, DateTimeOffset now)
+    {
+        var p = PredictSeconds(job, now);
+        // A run that was cut short proves the job is at least that long (restarts do not change it).
+        var floor = _ranFor.GetValueOrDefault(job.Seq);
+        var est = Math.Max(p.Estimate, floor * 2);
+        var high = Math.Max(p.High, floor * 4);
+        var done = job.WorkSaved.TotalSeconds;
+        var rem = Math.Max(est - done, Math.Max(60, done * 0.5));
+        return new Interval(rem, Math.Max(0, Math.Max(p.Low, floor) - done), Math.Max(rem, high - done));
+    }
+
+    /// <summary>GPU-job arrivals per hour over the last hour.</summary>
+    public double ArrivalsPerHour(DateTimeOffset now)
+    {
+        while (_arrivals.Count > 0 && now - _arrivals.Peek() > TimeSpan.FromHours(1)) _arrivals.Dequeue();
+        return _arrivals.Count;
+    }
+
+    /// <summary>Nodes the policy itself released (so their disappearance is not a reclaim).</summary>
+    public void ReleasedByPolicy(string nodeId) => _releasedByUs.Add(nodeId);
+
+    /// <summary>Learns from one snapshot (call once per decision, before predicting).</summary>
+    public void Observe(ClusterSnapshot s)
+    {
+        var now = s.Now;
+        var dtHours = _prevNow is { } p ? Math.Max(0, (now - p).TotalHours) : 0;
+        _prevNow = now;
+
+        var pendingSeqs = new HashSet<long>();
+        foreach (var j in s.Pending)
+        {
+            pendingSeqs.Add(j.Seq);
+            if (j.Seq > _maxSeq)
+            {
+                _maxSeq = j.Seq;
+                if (j.Spec.Resources.MilliGpusPerNode > 0) _arrivals.Enqueue(j.Spec.SubmitTime);
+            }
+        }
+        foreach (var j in s.Running.Values) if (j.Seq > _maxSeq) _maxSeq = j.Seq;
+
+        // Ended jobs: gone from running, not back in the queue.
+        var ended = new List<long>();
+        foreach (var (seq, (job, model)) in _running)
+        {
+            if (s.Running.ContainsKey(seq) || pendingSeqs.Contains(seq)) continue;
+            ended.Add(seq);
+            if (job.RunStartedAt is not { } started) continue;
+            var productive = now - started - (job.Attempts > 1 ? RestartOverhead : TimeSpan.Zero);
+            if (productive < TimeSpan.Zero) productive = TimeSpan.Zero;
+            var factor = job.Spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(model) / GpuModels.SpeedOf(job.Spec.ReferenceGpu) : 1.0;
+            Duration.Observe(job.Spec, job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor)), now);
+            EndedObserved++;
+        }
+        foreach (var seq in ended) _running.Remove(seq);
+
+        Dictionary<string, Node>? byId = null;
+        foreach (var j in s.Running.Values)
+        {
+            if (_running.TryGetValue(j.Seq, out var known) && known.Job.RunStartedAt == j.RunStartedAt) continue;
+            byId ??= s.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+            string? model = null;
+            foreach (var pl in j.Placements)
+                if (byId.TryGetValue(pl.NodeId, out var n) && n.Offer.GpuModel is { } m && (model is null || GpuModels.SpeedOf(m) < GpuModels.SpeedOf(model))) model = m;
+            _running[j.Seq] = (j, model);
+        }
+        // Jobs requeued (preempted, node lost) leave the running map too; how long they ran is a floor on their length.
+        foreach (var seq in pendingSeqs)
+        {
+            if (!_running.Remove(seq, out var was) || was.Job.RunStartedAt is not { } st) continue;
+            var factor = was.Job.Spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(was.Model) / GpuModels.SpeedOf(was.Job.Spec.ReferenceGpu) : 1.0;
+            var ran = (now - st).TotalSeconds * factor + was.Job.WorkSaved.TotalSeconds;
+            if (ran > _ranFor.GetValueOrDefault(seq)) _ranFor[seq] = ran;
+        }
+
+        // Spot exposure and reclaims.
+        var alive = new HashSet<string>(StringComparer.Ordinal);
+        var lostKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in s.Nodes) if (n.Market == Market.Spot) alive.Add(n.Id);
+        foreach (var (id, n) in _spotNodes)
+        {
+            var wasUp = n.State == NodeState.Ready;
+            if (wasUp) Spot.AddExposure(n.Offer.Zone, n.Offer.GpuModel, dtHours);
+            if (alive.Contains(id)) continue;
+            if (!_releasedByUs.Remove(id))
+            {
+                Spot.AddLoss(n.Offer.Zone, n.Offer.GpuModel);
+                lostKeys.Add(SpotSignals.Key(n.Offer.Zone, n.Offer.GpuModel));
+                SpotLossesObserved++;
+            }
+        }
+        _spotNodes.Clear();
+        foreach (var n in s.Nodes) if (n.Market == Market.Spot) _spotNodes[n.Id] = n;
+
+        // Failed spot requests show up as new trouble stamps not explained by a reclaim.
+        foreach (var (key, at) in s.Spot.LastTroubleByZoneModel)
+        {
+            if (_trouble.TryGetValue(key, out var before) && before == at) continue;
+            if (lostKeys.Contains(key)) continue;
+            var bar = key.IndexOf('|', StringComparison.Ordinal);
+            var model = key[(bar + 1)..];
+            Spot.AddLoss(key[..bar], model == "cpu" ? null : model);
+            SpotLossesObserved++;
+        }
+        _trouble = s.Spot.LastTroubleByZoneModel;
+    }
+}

@@ -1,0 +1,113 @@
+using Gureum.Autoscaling;
+using Gureum.Autoscaling.Operator;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Simulation.Metrics;
+using Gureum.Simulation.Operator;
+using Gureum.Simulation.Replay;
+using Gureum.Simulation.Tests.Replay;
+
+namespace Gureum.Simulation.Tests.Operator;
+
+public sealed class GureumPolicyTests
+{
+    private static readonly Offer Slow = B.Offer("slow.1", "T4", 1, 0.30m, 0.10m, zone: "z-a");
+    private static readonly Offer Fast = B.Offer("fast.1", "A100", 1, 1.20m, 0.40m, zone: "z-b");
+    private static readonly Offer Fast8 = B.Offer("fast.8", "A100", 8, 9.60m, 3.20m, zone: "z-b", vcpus: 64, mem: 512);
+
+    [Fact]
+    public void Estimate_JobWithoutCheckpoint_ExpectedTimeGrowsExponentiallyWithHazard()
+    {
+        var job = B.Job("j", 0, 3600);
+        var e = CostModel.Estimate(job, 4 * 3600, Fast, Market.Spot, hazardPerHour: 0.5, othersWaiting: 0, TimeSpan.FromSeconds(30));
+        var wall = 4 / 2.2;
+        Assert.Equal(wall, e.WallHours, 9);
+        Assert.Equal((Math.Exp(0.5 * wall) - 1) / 0.5, e.ExpectedHours, 9);
+        Assert.Equal(Math.Exp(-0.5 * wall), e.Survival, 9);
+        var ckpt = B.Job("c", 0, 3600, checkpointS: 600);
+        var c = CostModel.Estimate(ckpt, 4 * 3600, Fast, Market.Spot, 0.5, 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(wall * (1 + 0.5 * (300 + 30) / 3600.0), c.ExpectedHours, 9);
+    }
+
+    [Fact]
+    public void Estimate_ManyJobsWaiting_SharesABigNodeAmongThem()
+    {
+        var job = B.Job("j", 0, 3600, cpus: 4, mem: 16);
+        Assert.Equal(8, CostModel.CopiesThatFit(job.Resources, Fast8));
+        var alone = CostModel.Estimate(job, 3600, Fast8, Market.OnDemand, 0, 0, TimeSpan.Zero);
+        var crowd = CostModel.Estimate(job, 3600, Fast8, Market.OnDemand, 0, 20, TimeSpan.Zero);
+        Assert.Equal(1, alone.Occupants);
+        Assert.Equal(8, crowd.Occupants);
+        Assert.Equal(alone.ExpectedUsd / 8, crowd.ExpectedUsd, 9);
+    }
+
+    [Fact]
+    public void HistoryDurationPredictor_DeclaredDurationIsNeverRead()
+    {
+        var p = new HistoryDurationPredictor();
+        for (var i = 0; i < 10; i++) p.Observe(B.Job($"h{i}", 0, 100 * (i + 1)), TimeSpan.FromSeconds(100 * (i + 1)), B.T0);
+        var a = p.PredictSeconds(B.Job("x", 0, 5) with { Duration = TimeSpan.FromDays(30) }, B.T0);
+        var b = p.PredictSeconds(B.Job("x", 0, 5) with { Duration = null }, B.T0);
+        Assert.Equal(a, b);
+        Assert.Equal(500, a.Estimate);
+        Assert.True(a.Low <= a.Estimate && a.Estimate <= a.High);
+    }
+
+    [Fact]
+    public async Task Replay_SlowAndFastOffers_GureumRunsOnReferenceSpeedOrBetter_AndFinishesEverything()
+    {
+        var jobs = Enumerable.Range(0, 60).Select(i => B.Job($"j{i}", i * 300, 1800 + 60 * (i % 7), lab: i % 3 == 0 ? "lab-b" : "lab-a") with { ReferenceGpu = "V100" }).ToList();
+        var o = await B.Run("gureum", jobs, [Slow, Fast, Fast8]);
+        var m = ReplayMetrics.Compute(o);
+        Assert.Equal(60, m.JobsCompleted);
+        Assert.All(o.Runs.Values.SelectMany(r => r), r => Assert.Equal("A100", r.GpuModel));
+        Assert.True(m.JctOverRuntime < 1.0, $"JCT/run {m.JctOverRuntime}");
+    }
+
+    [Fact]
+    public async Task Replay_SpotReclaimedOften_LongJobsWithoutCheckpointMoveToOnDemand_AndAllFinish()
+    {
+        // Spot in z-b is reclaimed every 20 minutes; jobs are 3 h long and do not checkpoint.
+        var reclaims = Enumerable.Range(1, 400).Select(i => i * 1200.0).ToArray();
+        var spot = new ScriptedSpotMarket(new Dictionary<string, double[]> { ["z-b"] = reclaims });
+        var jobs = Enumerable.Range(0, 30).Select(i => B.Job($"j{i}", i * 600, 3 * 3600)).ToList();
+        var o = await B.Run("gureum", jobs, [Fast], spot: spot);
+        var m = ReplayMetrics.Compute(o);
+        Assert.Equal(30, m.JobsCompleted);
+        // Learning the hazard takes a few losses; after that the policy stops gambling.
+        Assert.True(m.Preemptions <= 10, $"{m.Preemptions} runs lost");
+        var late = o.Jobs.Where(j => j.Seq >= 20).ToList();
+        Assert.All(late, j => Assert.Single(o.Runs[j.Id]));
+    }
+
+    [Fact]
+    public async Task Replay_ExplainsEveryPurchaseWithExpectedCost()
+    {
+        var jobs = Enumerable.Range(0, 5).Select(i => B.Job($"j{i}", i * 60, 600)).ToList();
+        var o = await B.Run("gureum", jobs, [Slow, Fast], options: new ReplayOptions { KeepEvents = true });
+        var requested = o.Events.Where(e => e.Kind == Core.Control.EventKind.NodeRequested).ToList();
+        Assert.NotEmpty(requested);
+        Assert.All(requested, e => Assert.Contains("bought for j", e.Message));
+        Assert.All(requested, e => Assert.Contains("~$", e.Message));
+    }
+
+    [Fact]
+    public async Task DryRun_EmptyCluster_PredictsBootWaitDurationAndCostWithOrderedIntervals()
+    {
+        var p = new HistoryDurationPredictor();
+        for (var i = 1; i <= 20; i++) p.Observe(B.Job($"h{i}", 0, 0), TimeSpan.FromSeconds(600 * i), B.T0);
+        var snapshot = new Core.Planning.ClusterSnapshot
+        {
+            Now = B.T0, Pending = [], Running = System.Collections.Immutable.ImmutableSortedDictionary<long, JobView>.Empty, Nodes = [], Offers = [Fast],
+            Labs = new Dictionary<string, LabShare>(),
+        };
+        var est = await DryRun.EstimateAsync(snapshot, B.Job("new", 0, 1) with { Duration = null }, () => PolicyCatalog.Create("gureum"), p);
+        Assert.Equal(Fast.Id, est.Offer);
+        Assert.Equal(120, est.StartInSeconds.Estimate, 3); // the boot delay
+        Assert.True(est.DurationSeconds.Low <= est.DurationSeconds.Estimate && est.DurationSeconds.Estimate <= est.DurationSeconds.High);
+        Assert.True(est.CostUsd.Low < est.CostUsd.High);
+        // Estimate: the predictor's median (6,000 s on V100) on an A100 (2.2×) at $1.20/h on demand or cheaper.
+        Assert.Equal(p.PredictSeconds(B.Job("new", 0, 1), B.T0).Estimate / 2.2, est.DurationSeconds.Estimate, 0);
+        Assert.True(est.CostUsd.Estimate <= 1.20 * est.DurationSeconds.Estimate / 3600 + 1e-6);
+    }
+}
