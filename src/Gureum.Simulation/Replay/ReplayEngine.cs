@@ -120,7 +120,6 @@ public static class ReplayEngine
                 await loop.SubmitAsync(jobs[next++], ct);
             while (events.TryPeekTime(out var at) && at == now)
                 await HandleAsync(events.Pop(), loop, cloud, executor, now, ct);
-                await HandleAsync(events.Pop(), loop, store, cloud, executor, now, ct);
             if (opt.OnSubmitted is { } onSubmitted && next > firstSubmitted)
                 onSubmitted(await store.SnapshotAsync(now, ct), Slice(jobs, firstSubmitted, next).ToArray());
 
