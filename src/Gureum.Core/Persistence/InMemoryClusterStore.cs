@@ -42,6 +42,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     private readonly Dictionary<string, HashSet<string>> _jobsOnNode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Ordinal, NodeShape? Shape)> _indexed = new(StringComparer.Ordinal);
     private CapacityIndex _capacity = CapacityIndex.Empty;
+    private long _nextOrdinal; // creation order of alive nodes, for the capacity index
     private Dictionary<string, int>? _indexCopy; // frozen copy of _aliveIndex for snapshots; null when stale
     private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, DateTimeOffset> _spotTrouble = SpotSignals.Empty.LastTroubleByZoneModel;
@@ -91,20 +92,21 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     /// </summary>
     public void Restore(Node node)
     {
-        var isNew = !_nodes.ContainsKey(node.Id);
+        _nodes.TryGetValue(node.Id, out var before);
         _nodes[node.Id] = node;
         if (!node.IsAlive) return;
-        if (isNew || !_aliveIndex.ContainsKey(node.Id))
+        if (_aliveIndex.TryGetValue(node.Id, out var i))
+        {
+            _alive.Set(i, node);
+            Reindex(node.Id, before, node);
+        }
+        else
         {
             _aliveIndex[node.Id] = _alive.Count;
             _alive.Add(node);
             _indexCopy = null;
+            Reindex(node.Id, null, node, ordinal: _nextOrdinal++);
         }
-        else
-        {
-            _alive[_aliveIndex[node.Id]] = node;
-        }
-        _aliveArray = null;
     }
 
     /// <summary>
@@ -331,7 +333,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         _nodes[node.Id] = node;
         _aliveIndex[node.Id] = _alive.Count;
         _alive.Add(node);
-        Reindex(node.Id, null, node, ordinal: _indexed.Count);
+        Reindex(node.Id, null, node, ordinal: _nextOrdinal++);
         _indexCopy = null;
         return ValueTask.CompletedTask;
     }
