@@ -46,7 +46,8 @@ internal static class StoreBench
             var pg0 = pg?.ServerCpuTime() ?? TimeSpan.Zero;
             var (count, latencies, elapsed) = await Measure(store, submitters, TimeSpan.FromSeconds(seconds), text, "m");
             me.Refresh();
-            var cpu = me.TotalProcessorTime - cpu0 + ((pg?.ServerCpuTime() ?? TimeSpan.Zero) - pg0);
+            var serverCpu = (pg?.ServerCpuTime() ?? TimeSpan.Zero) - pg0;
+            var cpu = me.TotalProcessorTime - cpu0 + serverCpu;
             latencies.Sort();
             double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
             var writer = ((SqlControlPlaneStore)store).Writer;
@@ -56,7 +57,7 @@ internal static class StoreBench
             // On a busy machine the rate above is bounded by the CPU share the bench gets; CPU per
             // submission (this process + the PostgreSQL server) says what the design costs.
             Console.WriteLine($"cpu: {cpu.TotalMilliseconds * 1000 / count:F0} us per submission ({(pg is null ? "this process" : "this process + postgres server")}), " +
-                              $"i.e. {count / cpu.TotalSeconds:F0} submissions per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                              $"i.e. {count / cpu.TotalSeconds:F0} submissions per CPU-second{(pg is null ? "" : $"; server share {serverCpu / cpu:P0}")}; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"check: {(await store.CountQueuedByLabAsync(default))["nlp"]} jobs queued in the database");
         }
         finally
