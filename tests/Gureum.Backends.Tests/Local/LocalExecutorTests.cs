@@ -33,6 +33,7 @@ public sealed class LocalExecutorTests : IDisposable
         await ex.StartAsync(J.Running("ok-1", "echo out; echo err >&2"), [], default);
 
         Assert.Equal("exited ok-1 ok", await _observer.WaitForAsync("exited ok-1"));
+        await EndOf(ex, "ok-1"); // the run is over (handle deleted) just after the report
         var run = ex.GetRun("ok-1")!;
         Assert.Equal(0, run.ExitCode);
         Assert.True(run.Ended);

@@ -45,6 +45,7 @@ public sealed class RecoveryTests : IDisposable
 
         File.WriteAllText(Path.Combine(run.WorkDirectory, "go"), "");
         Assert.Equal("exited long failed", await second.WaitForAsync("exited long"));
+        await ex2.WhenEndedAsync("long", default).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(5, ex2.GetRun("long")!.ExitCode);
         Assert.Empty(first.Calls);
         Assert.Empty(await _handles.ListAsync("local", default));
