@@ -7,7 +7,7 @@ namespace Gureum.Server.Tests.Fixtures;
 /// A throw-away PostgreSQL 15 server: <c>initdb</c> into a temp directory and <c>pg_ctl start</c>
 /// on a free loopback port, run as the <c>postgres</c> user when the tests run as root (PostgreSQL
 /// refuses root). Stopped and deleted on dispose. <see cref="CreateDatabaseAsync"/> gives each test
-/// a fresh database. Binaries: <c>GUREUM_PG_BIN</c>, else /usr/lib/postgresql/15/bin.
+/// a fresh database. Binaries: <c>GUREUM_PG_BIN</c>, else the newest /usr/lib/postgresql/N/bin.
 /// </summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
@@ -15,7 +15,17 @@ public sealed class PostgresFixture : IAsyncLifetime
     private int _dbs;
 
     /// <summary>Directory of initdb/pg_ctl/psql.</summary>
-    public static string BinDir => Environment.GetEnvironmentVariable("GUREUM_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+    public static string BinDir { get; } = Environment.GetEnvironmentVariable("GUREUM_PG_BIN") ?? FindBinDir();
+
+    private static string FindBinDir()
+    {
+        var root = "/usr/lib/postgresql";
+        var found = Directory.Exists(root)
+            ? Directory.GetDirectories(root).Select(d => Path.Combine(d, "bin")).Where(b => File.Exists(Path.Combine(b, "pg_ctl")))
+                .OrderByDescending(b => int.TryParse(Path.GetFileName(Path.GetDirectoryName(b)), out var v) ? v : 0).FirstOrDefault()
+            : null;
+        return found ?? "/usr/lib/postgresql/15/bin";
+    }
 
     /// <summary>Whether PostgreSQL binaries are installed here.</summary>
     public static bool Available => File.Exists(Path.Combine(BinDir, "pg_ctl"));

@@ -38,7 +38,7 @@ public sealed class CrashTests
                     try
                     {
                         // A spec that can never fit this machine: it is accepted, then stays out of the way.
-                        using var r = await ApiClient.SubmitAsync(http, $"name: {name}\nresources: {{cpus: 100000}}\nrun: 'true'\n", CancellationToken.None);
+                        using var r = await ApiClient.SubmitAsync(http, $"name: {name}\nresources: {{cpus: 4096}}\nrun: 'true'\n", CancellationToken.None);
                         if (r.StatusCode != HttpStatusCode.Created) { Interlocked.Increment(ref failures); continue; }
                         var job = JsonSerializer.Deserialize<JobDto>(await r.Content.ReadAsStringAsync(), GureumJson.Options)!;
                         acked[job.Id] = name; // only now is it acknowledged to us
