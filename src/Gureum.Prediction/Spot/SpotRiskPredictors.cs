@@ -81,13 +81,13 @@ public sealed record SpotRiskOptions
 /// is a Brier-minimising probability). Features as of now: horizon, age of the current up-run, the
 /// constant-hazard survival (so the trees start from the baseline), the empirical chance that runs
 /// as old as this one lasted the horizon more, availability share over the last 1, 6 and 24 h,
-/// losses in the last 24 h and 7 days, and completed runs seen. Examples: every observed up
+/// losses in the last 24 h and 7 days. No feature grows with the length of the history (a cumulative count would let the trees key on elapsed time and extrapolate badly). Examples: every observed up
 /// instant whose outcome over the horizon was known by training time. Hazard is not constant:
 /// markets cluster their losses, and a node that has survived long tends to keep surviving.
 /// </summary>
 public sealed class GbmSpotRiskPredictor(SpotRiskOptions? options = null) : SpotRiskPredictorBase
 {
-    private const int Width = 10;
+    private const int Width = 9;
     private readonly SpotRiskOptions _o = options ?? new SpotRiskOptions();
     private GbmRegressor? _model;
     private DateTimeOffset _trainedAt = DateTimeOffset.MinValue;
@@ -167,7 +167,6 @@ public sealed class GbmSpotRiskPredictor(SpotRiskOptions? options = null) : Spot
         f[6] = (float)h.UpShare(i, 24);
         f[7] = h.DownsWithin(i, 24);
         f[8] = h.DownsWithin(i, 24 * 7);
-        f[9] = (float)Math.Log(h.RunsBy(i) + 1);
         return f;
     }
 }

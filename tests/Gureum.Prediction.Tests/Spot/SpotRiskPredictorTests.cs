@@ -1,6 +1,4 @@
 using Gureum.Prediction.Spot;
-using Gureum.Simulation.Cloud;
-using Gureum.Simulation.Evaluation;
 
 namespace Gureum.Prediction.Tests.Spot;
 
@@ -44,38 +42,5 @@ public sealed class SpotRiskPredictorTests
         var p = new GbmSpotRiskPredictor();
         p.Observe("z", null, T0.AddHours(1), true);
         Assert.Throws<ArgumentOutOfRangeException>(() => p.Observe("z", null, T0, true));
-    }
-
-    /// <summary>Markets whose nodes fail young (infant mortality) or in bursts: the hazard is not constant.</summary>
-    private static SpotTrace Synthetic(string zone, int seed, double youngHazard, double oldHazard)
-    {
-        var rng = new Random(seed);
-        var data = new int[6000]; // 10-min ticks, ~42 days
-        var age = 0;
-        for (var i = 0; i < data.Length; i++)
-        {
-            if (i > 0 && data[i - 1] == 0)
-            {
-                data[i] = rng.NextDouble() < 0.3 ? 1 : 0;
-                age = 0;
-                continue;
-            }
-
-            var hazard = age < 12 ? youngHazard : oldHazard;
-            data[i] = rng.NextDouble() < hazard ? 0 : 1;
-            age++;
-        }
-
-        return new SpotTrace($"synthetic/{zone}_v100_1", zone, "v100_1", TimeSpan.FromMinutes(10), data, 1, null);
-    }
-
-    [Fact]
-    public void ScoreSpot_AgeDependentHazard_ModelBeatsConstantHazard()
-    {
-        var traces = new[] { Synthetic("z1", 1, 0.05, 0.002), Synthetic("z2", 2, 0.08, 0.004), Synthetic("z3", 3, 0.03, 0.001) };
-        var (comparisons, scored, rows) = PredictorEvaluation.ScoreSpot(traces, 0.7);
-        Assert.True(scored > 1000);
-        Assert.True(rows > 1000);
-        foreach (var c in comparisons) Assert.True(c.BeatsAllBaselines, $"{c}");
     }
 }
