@@ -162,7 +162,7 @@ internal static class Endpoints
         {
             return Problems.Field("cursor", $"'{cursor}' is not a cursor this server gave ({e.Message}). To fix: pass the nextCursor of the previous page, or none.");
         }
-        return Results.Ok(new PageDto<JobDto>(page.Items.Select(ControlPlaneRuntime.ToDto).ToList(), page.NextCursor));
+        return Results.Ok(new PageDto<JobDto>(page.Items.Select(rt.Describe).ToList(), page.NextCursor));
     }
 
     /// <summary>The job if the caller may act on it; else the 404 (not there or another lab's) or 403 to answer.</summary>
@@ -179,7 +179,7 @@ internal static class Endpoints
     private static async Task<IResult> GetJobAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, string id, CancellationToken ct)
     {
         var (job, error) = await VisibleJobAsync(http, store, id, ct);
-        return error ?? Results.Ok(ControlPlaneRuntime.ToDto(job!));
+        return error ?? Results.Ok(rt.Describe(job!));
     }
 
     private static async Task<IResult> CancelAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, LoopSignal signal, TimeProvider time, string id, CancellationToken ct)

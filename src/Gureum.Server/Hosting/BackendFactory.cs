@@ -68,6 +68,10 @@ public sealed class BackendFactory : IAsyncDisposable
         return new BackendInstance(_sim, _sim, []);
     }
 
+    /// <summary>The exit code of a job's last run on the local backend, read from its run directory
+    /// (null while it runs, for the sim backend, or when the job never ran here).</summary>
+    public int? ExitCodeOf(string jobId) => _local?.GetRun(jobId) is { Ended: true } run ? run.ExitCode : null;
+
     /// <summary>Whether jobs have log files (local: yes; sim: no processes, no logs).</summary>
     public bool KeepsLogs => _local is not null;
 

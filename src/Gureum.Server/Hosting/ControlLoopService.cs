@@ -104,9 +104,17 @@ public sealed partial class ControlLoopService(
         var snapshot = await term.Cluster.SnapshotAsync(now, ct);
         foreach (var job in snapshot.Running.Values)
         {
-            var detail = handles.TryGetValue(job.Id, out var h) ? $" ({h.Data})" : "";
+            if (!handles.TryGetValue(job.Id, out var h))
+            {
+                // The store says running but the backend never saved a handle: the previous leader
+                // died between committing the start and launching it (handles are saved before the
+                // process starts), so nothing runs. Requeue it rather than wait for an exit that
+                // cannot come.
+                await term.Loop.OnJobLostAsync(job.Id, $"not launched: the previous leader stopped between recording the start and starting it; requeued by replica {runtime.ReplicaId}", ct);
+                continue;
+            }
             await term.Cluster.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, job.Id, job.Placements.FirstOrDefault()?.NodeId,
-                $"re-adopted by replica {runtime.ReplicaId} after a restart or failover; still running{detail}"), ct);
+                $"re-adopted by replica {runtime.ReplicaId} after a restart or failover; still running ({h.Data})"), ct);
         }
     }
 

@@ -76,7 +76,17 @@ public sealed class ControlPlaneRuntime
     /// <summary>Stops routing backend reports (the term ended).</summary>
     public void Detach() => Observer.Clear();
 
-    /// <summary>The API's view of a job.</summary>
+    /// <summary>The API's view of a job, with the exit code of its last run when the store has
+    /// none and the backend knows it (the local backend keeps it on disk beside the logs).</summary>
+    public JobDto Describe(JobRecord j)
+    {
+        var dto = ToDto(j);
+        return dto.ExitCode is null && j.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled
+            ? dto with { ExitCode = Backends.ExitCodeOf(j.Id) }
+            : dto;
+    }
+
+    /// <summary>The API's view of a job as the store records it.</summary>
     public static JobDto ToDto(JobRecord j) => new()
     {
         Id = j.Id,

@@ -112,7 +112,7 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         Assert.Equal([submitted.Id], onlyCancelled.Select(j => j.Id));
     }
 
-    [Fact(Skip = "the server does not record exit codes yet: IClusterObserver.OnJobExitedAsync carries only 'succeeded', so JobDto.exitCode stays null (h/server, h/store)")]
+    [Fact]
     public async Task SubmitWait_ProcessExitCodes_ShownInShowAndLs()
     {
         Assert.Equal(0, (await _server.CliAsync("login", "--server", _server.Url, "--token", _server.AdminToken)).ExitCode);
