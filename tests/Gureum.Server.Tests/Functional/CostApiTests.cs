@@ -60,6 +60,14 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Contains(all.Rows, r => r.Key == "(idle)" && r.ExactUsd > 0);
         Assert.Equal(all.TotalUsd, all.Rows.Sum(r => r.CostUsd));
         Assert.Equal(Math.Round(all.Rows.Sum(r => r.ExactUsd), 2, MidpointRounding.AwayFromZero), all.TotalUsd);
+        // Admin total reconciles with the billed node cost over an explicit window (the local node is billed per second).
+        var until = DateTimeOffset.UtcNow;
+        var since = until.AddHours(-1);
+        var window = await ApiClient.GetAsync<CostReportDto>(_admin, $"api/v1/cost?by=market&since={Uri.EscapeDataString(since.ToString("O"))}&until={Uri.EscapeDataString(until.ToString("O"))}");
+        var nodes = await ApiClient.GetAsync<NodeDto[]>(_admin, "api/v1/nodes"); // the local machine: one fixed node, never terminated
+        var billed = nodes.Sum(n => (n.PricePerHour ?? 0) * (decimal)(until - (n.RequestedAt > since ? n.RequestedAt : since)).TotalSeconds / 3600);
+        Assert.True(billed > 1, $"billed {billed}");
+        Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.01m, billed + 0.01m);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -82,14 +90,14 @@ public sealed class CostApiTests : IAsyncLifetime
         using (var put = await _admin.PutAsJsonAsync("api/v1/labs/nlp/budget", new BudgetRequest(budget), GureumJson.Options))
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
 
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         List<EventDto> alerts;
         do
         {
             await Task.Delay(200);
             var events = await ApiClient.GetAsync<PageDto<EventDto>>(_admin, "api/v1/events?limit=1000");
             alerts = events.Items.Where(e => e.Kind == "BudgetAlert").ToList();
-        } while (alerts.Count < 2 && DateTime.UtcNow < until);
+        } while (alerts.Count < 2 && DateTime.UtcNow < deadline);
         Assert.Equal(2, alerts.Count);
         Assert.Contains(alerts, e => e.Message.Contains("nlp|", StringComparison.Ordinal) && e.Message.Contains("|0.5:", StringComparison.Ordinal));
         Assert.Contains(alerts, e => e.Message.Contains("|0.8:", StringComparison.Ordinal));
