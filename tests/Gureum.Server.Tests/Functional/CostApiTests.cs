@@ -65,9 +65,10 @@ public sealed class CostApiTests : IAsyncLifetime
         var since = until.AddHours(-1);
         var window = await ApiClient.GetAsync<CostReportDto>(_admin, $"api/v1/cost?by=market&since={Uri.EscapeDataString(since.ToString("O"))}&until={Uri.EscapeDataString(until.ToString("O"))}");
         var nodes = await ApiClient.GetAsync<NodeDto[]>(_admin, "api/v1/nodes"); // the local machine: one fixed node, never terminated
-        var billed = nodes.Sum(n => (n.PricePerHour ?? 0) * (decimal)(until - (n.RequestedAt > since ? n.RequestedAt : since)).TotalSeconds / 3600);
+        // Billing is per started second (Meter.FromLiveNode).
+        var billed = nodes.Sum(n => (n.PricePerHour ?? 0) * (decimal)Math.Ceiling((until - (n.RequestedAt > since ? n.RequestedAt : since)).TotalSeconds) / 3600);
         Assert.True(billed > 1, $"billed {billed}");
-        Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.01m, billed + 0.01m);
+        Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.000001m, billed + 0.000001m);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
