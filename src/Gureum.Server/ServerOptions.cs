@@ -34,6 +34,13 @@ public sealed record ServerOptions
     /// <summary>Largest request body accepted, in bytes. Default 1 MiB; a bigger body gets 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>Accounting price of the local machine in USD per hour (local backend; default 0:
+    /// already paid for). Set it to charge labs for the machine's time so budgets apply.</summary>
+    public decimal LocalPricePerHour { get; init; }
+
+    /// <summary>How often the leader evaluates lab budgets for threshold alerts.</summary>
+    public TimeSpan BudgetCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The database connection string actually used.</summary>
     public string EffectiveDb => Db ?? $"sqlite:{Path.Combine(DataDir, "gureum.db")}";
 
@@ -61,6 +68,8 @@ public sealed record ServerOptions
             errors.Add($"--backend '{Backend}' is not known. To fix: use 'local' or 'sim'.");
         if (Tick <= TimeSpan.Zero || Tick > TimeSpan.FromMinutes(10))
             errors.Add($"--tick {Tick} is out of range. To fix: give a duration between 10ms and 10m, e.g. 1s.");
+        if (LocalPricePerHour < 0)
+            errors.Add($"--local-price {LocalPricePerHour} is negative. To fix: give USD per hour of 0 or more, e.g. --local-price 2.5.");
         if (MaxRequestBodyBytes < 1024)
             errors.Add("the request body limit must be at least 1 KiB.");
         foreach (var u in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))

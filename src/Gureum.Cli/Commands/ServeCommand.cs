@@ -20,8 +20,9 @@ internal static class ServeCommand
         var backend = new Option<string>("--backend") { Description = "Where jobs run: local (this machine) or sim (simulated cloud in live time).", DefaultValueFactory = _ => d.Backend };
         var policy = new Option<string?>("--policy") { Description = "Autoscaling policy: static, reactive, spot-fallback (default: static for local, reactive for sim)." };
         var tick = new Option<string>("--tick") { Description = "Longest time between two decisions, e.g. 1s, 0.5s (events wake the loop at once).", DefaultValueFactory = _ => "1s" };
+        var localPrice = new Option<decimal>("--local-price") { Description = "Accounting price of the local machine in USD per hour (local backend), so cost reports and lab budgets apply; default 0." };
         var cmd = new Command("serve", "Run the Gureum server: REST API on --urls and the control loop.");
-        foreach (var o in new Option[] { urls, data, db, backend, policy, tick }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, data, db, backend, policy, tick, localPrice }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new ServerOptions
@@ -32,6 +33,7 @@ internal static class ServeCommand
                 Backend = parse.GetValue(backend)!.ToLowerInvariant(),
                 Policy = parse.GetValue(policy)?.ToLowerInvariant(),
                 Tick = ParseTick(parse.GetValue(tick)!),
+                LocalPricePerHour = parse.GetValue(localPrice),
             };
             var errors = options.Validate();
             if (errors.Count > 0) throw new CliException(string.Join(Environment.NewLine, errors));

@@ -22,6 +22,8 @@ public enum EventKind
     JobCancelRequested,
     /// <summary>The backend lost a running job (process gone without a recorded exit); it is requeued.</summary>
     JobLost,
+    /// <summary>A lab's month-to-date spend crossed one of its budget alert thresholds (once per threshold per month).</summary>
+    BudgetAlert,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>

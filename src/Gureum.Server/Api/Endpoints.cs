@@ -9,6 +9,7 @@ using Gureum.Server.Hosting;
 using Gureum.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace Gureum.Server.Api;
@@ -32,7 +33,8 @@ internal static class Endpoints
             .Accepts<SubmitJobRequest>("application/json", "application/yaml", "text/plain")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("", ListJobsAsync).Produces<PageDto<JobDto>>();
         jobs.MapGet("/{id}", GetJobAsync).Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}/cancel", CancelAsync).Produces<JobDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
@@ -52,12 +54,13 @@ internal static class Endpoints
         users.MapGet("", ListUsersAsync);
         users.MapPost("", CreateUserAsync).Produces<CreateUserResponse>(StatusCodes.Status201Created);
         api.MapGet("/quotas", QuotasAsync).WithTags("tenancy");
+        CostEndpoints.Map(api);
     }
 
     // ---------- jobs ----------
 
     private static async Task<IResult> SubmitAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, ServerMetrics metrics,
-        LoopSignal signal, TimeProvider time, bool? dryRun, CancellationToken ct)
+        LoopSignal signal, TimeProvider time, bool? dryRun, [FromQuery(Name = "override")] string? overrideWhat, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var caller = BearerAuth.CallerOf(http);
@@ -71,8 +74,17 @@ internal static class Endpoints
         if (draft.Lab is { } lab && !caller.CanSeeLab(lab))
             return Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", $"lab: you ({caller.Name}) belong to lab '{caller.Lab}' and may not submit to lab '{lab}'. To fix: remove 'lab:' or name your own lab.",
                 new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["lab"] = [$"not your lab: '{lab}'"] } });
+        if (overrideWhat is not null && overrideWhat != "budget")
+            return Problems.Field("override", $"'{overrideWhat}' cannot be overridden. To fix: use override=budget, or drop it.");
+        if (overrideWhat is not null && !caller.IsAdmin)
+            return Problems.Forbidden("Only an admin may override the budget gate. To fix: ask an admin, or drop override=budget.");
         var now = time.GetUtcNow();
         var spec = draft.ToJobSpec(JobIds.New(now), caller.Name, caller.Lab, now);
+        if (await CostEndpoints.GateAsync(store, rt, caller, spec, overrideWhat == "budget", now, ct) is { } held)
+        {
+            metrics.ObserveRejectedSubmission();
+            return held;
+        }
         var result = await store.SubmitAsync(spec, text!, now, ct);
         switch (result.Rejection)
         {

@@ -35,7 +35,7 @@ public sealed class BackendFactory : IAsyncDisposable
         if (options.Backend == LocalExecutor.BackendName)
         {
             _machine = LocalMachine.Detect();
-            Offers = [_machine.ToOffer()];
+            Offers = [_machine.ToOffer() with { OnDemandPerHour = options.LocalPricePerHour }];
             _local = new LocalExecutor(new LocalExecutorOptions { Root = Path.Combine(options.DataDir, "jobs") }, store, time, loggers.CreateLogger<LocalExecutor>());
             _localProvisioner = new LocalNodeProvisioner();
         }

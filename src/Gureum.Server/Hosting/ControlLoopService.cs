@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Gureum.Core.Control;
+using Gureum.Cost.Budgets;
+using Gureum.Server.Api;
 using Gureum.Persistence;
 using Gureum.Server.Metrics;
 using Microsoft.Extensions.Hosting;
@@ -76,6 +78,8 @@ public sealed partial class ControlLoopService(
         await term.Cluster.AppendEventAsync(new ClusterEvent(time.GetUtcNow(), EventKind.Decision, null, null,
             $"leader: replica {runtime.ReplicaId} took over; reloaded {snapshot.Pending.Count} pending and {snapshot.Running.Count} running jobs, {snapshot.Nodes.Count} nodes"), ct);
         await RecoverAsync(term, ct);
+        _firedAlerts = await CostService.FiredAlertsAsync(store, ct);
+        _lastBudgetCheck = DateTimeOffset.MinValue;
         LogLeading(log, runtime.ReplicaId, sw.ElapsedMilliseconds);
 
         while (!ct.IsCancellationRequested)
@@ -134,7 +138,42 @@ public sealed partial class ControlLoopService(
         metrics.Pending = after.Pending.Count;
         metrics.Running = after.Running.Count;
         metrics.Nodes = after.Nodes.Count;
+        if (now - _lastBudgetCheck >= options.BudgetCheckInterval)
+        {
+            _lastBudgetCheck = now;
+            await CheckBudgetsAsync(term, now, ct);
+        }
     }
+
+    private HashSet<string> _firedAlerts = [];
+    private DateTimeOffset _lastBudgetCheck = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Budget alerts: each lab with a monthly budget whose month-to-date spend reached a threshold
+    /// (<see cref="CostService.Thresholds"/>) gets one <see cref="EventKind.BudgetAlert"/> event and
+    /// one log line per threshold per month. Alerts already in the event log (earlier terms, other
+    /// replicas) are not repeated.
+    /// </summary>
+    private async Task CheckBudgetsAsync(LeaderTerm term, DateTimeOffset now, CancellationToken ct)
+    {
+        var labs = (await store.ListLabsAsync(ct)).Where(l => l.MonthlyBudgetUsd is > 0).ToList();
+        if (labs.Count == 0) return;
+        var spent = await CostService.SpentThisMonthAsync(store, now, ct);
+        var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
+        foreach (var lab in labs)
+        {
+            var budget = new LabBudget(lab.Name, lab.MonthlyBudgetUsd!.Value, CostService.Thresholds);
+            foreach (var alert in BudgetAlerts.Crossed(budget, 0, spent.GetValueOrDefault(lab.Name), month, now))
+            {
+                if (!_firedAlerts.Add(CostService.AlertKey(alert.Lab, alert.Month, alert.Threshold))) continue;
+                await term.Cluster.AppendEventAsync(new ClusterEvent(now, EventKind.BudgetAlert, null, null, CostService.AlertMessage(alert)), ct);
+                LogBudgetAlert(log, alert.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Budget alert: {Message}")]
+    private static partial void LogBudgetAlert(ILogger logger, string message);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Replica {Replica} is leader; state reloaded and backend recovered in {Ms} ms")]
     private static partial void LogLeading(ILogger logger, string replica, long ms);

@@ -1,0 +1,128 @@
+using Gureum.Core.Domain;
+using Gureum.Cost.Allocation;
+using Gureum.Cost.Budgets;
+using Gureum.Cost.Reports;
+using Gureum.Persistence;
+using Gureum.Server.Auth;
+using Gureum.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gureum.Server.Api;
+
+/// <summary>One row of a cost report.</summary>
+/// <param name="Key">Lab, lab/project, lab/user, offer id or market; <c>(idle)</c> for the idle row.</param>
+/// <param name="CostUsd">USD in cents; the rows add up to <see cref="CostReportDto.TotalUsd"/>.</param>
+/// <param name="ExactUsd">USD to the micro-dollar.</param>
+/// <param name="GpuHours">GPU-hours held (0 for idle).</param>
+public sealed record CostRowDto(string Key, decimal CostUsd, decimal ExactUsd, double GpuHours);
+
+/// <summary>A cost report over [since, until): allocated rows, the idle row (admins only) and the total.</summary>
+public sealed record CostReportDto(string By, DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<CostRowDto> Rows, decimal IdleUsd, decimal TotalUsd, bool Scoped);
+
+/// <summary>Body of <c>PUT /api/v1/labs/{lab}/budget</c>.</summary>
+/// <param name="MonthlyUsd">Budget per UTC calendar month in USD; null or 0 removes it.</param>
+public sealed record BudgetRequest(decimal? MonthlyUsd);
+
+/// <summary>A lab's budget this month.</summary>
+public sealed record BudgetDto(string Lab, decimal? MonthlyUsd, IReadOnlyList<decimal> AlertThresholds, string Month, decimal SpentUsd,
+    decimal? RemainingUsd, IReadOnlyList<string> AlertsFired);
+
+/// <summary>
+/// Cost and budget routes: <c>GET /cost</c>, <c>GET|PUT /labs/{lab}/budget</c>. Scoping: an admin
+/// sees every row and the idle row; a lab lead or researcher sees only their lab's rows (no idle
+/// row: idle is the pool's cost, not a lab's), so their total is their lab's allocated cost.
+/// </summary>
+internal static class CostEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/cost", CostAsync).Produces<CostReportDto>().ProducesValidationProblem().WithTags("cost");
+        api.MapGet("/labs/{lab}/budget", GetBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status404NotFound).WithTags("cost");
+        api.MapPut("/labs/{lab}/budget", PutBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status403Forbidden).WithTags("cost");
+    }
+
+    private static async Task<IResult> CostAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? by, DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        var now = time.GetUtcNow();
+        var from = since ?? CostService.MonthStart(now);
+        var to = until ?? now;
+        var errors = new Dictionary<string, string[]>();
+        CostGrouping grouping = CostGrouping.Lab;
+        if (by is not null && !Enum.TryParse(by, ignoreCase: true, out grouping))
+            errors["by"] = [$"'{by}' is not a grouping. To fix: use one of lab, project, user, offer, market."];
+        if (to <= from) errors["until"] = [$"until ({to:O}) is not after since ({from:O}). To fix: give since < until (ISO 8601)."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var lines = await CostService.LinesAsync(store, from, to, ct);
+        var visible = caller.IsAdmin ? lines : lines.Where(l => l.Kind == CostKind.Usage && l.Lab == caller.Lab).ToList();
+        // Same keys as CostReport (the CLI's report); idle is its own row whatever the grouping.
+        Func<CostLine, string> key = grouping switch
+        {
+            CostGrouping.Lab => l => l.Lab,
+            CostGrouping.Project => l => $"{l.Lab}/{l.Project}",
+            CostGrouping.User => l => $"{l.Lab}/{l.User}",
+            CostGrouping.Offer => l => l.OfferId,
+            _ => l => l.Market.ToString(),
+        };
+        var groups = visible.GroupBy(l => l.Kind == CostKind.Idle ? CostLine.IdleOwner : key(l), StringComparer.Ordinal)
+            .Select(g => (Key: g.Key, Usd: g.Sum(l => l.AmountUsd), GpuHours: g.Sum(l => l.GpuSeconds) / 3600))
+            .OrderByDescending(g => g.Usd).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var total = groups.Sum(g => g.Usd);
+        var totalCents = Math.Round(total, 2, MidpointRounding.AwayFromZero);
+        var cents = CostReport.Apportion(groups.Select(g => g.Usd * 100).ToArray(), (long)(totalCents * 100));
+        var rows = groups.Select((g, i) => new CostRowDto(g.Key, cents[i] / 100m, g.Usd, Math.Round(g.GpuHours, 6))).ToList();
+        var idle = visible.Where(l => l.Kind == CostKind.Idle).Sum(l => l.AmountUsd);
+        return Results.Ok(new CostReportDto(grouping.ToString().ToLowerInvariant(), from, to, rows, idle, totalCents, !caller.IsAdmin));
+    }
+
+    private static async Task<IResult> GetBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        if (!caller.CanSeeLab(lab) || await store.GetLabAsync(lab, ct) is not { } l) return Problems.NotFound($"Lab '{lab}'");
+        return Results.Ok(await BudgetOfAsync(store, l, time.GetUtcNow(), ct));
+    }
+
+    private static async Task<IResult> PutBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, BudgetRequest? body, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        if (!caller.CanSeeLab(lab) || await store.GetLabAsync(lab, ct) is not { } l) return Problems.NotFound($"Lab '{lab}'");
+        if (!caller.IsAdmin) return Problems.Forbidden("Only an admin sets budgets. To fix: ask an admin.");
+        if (body is null) return Problems.Field("$", "The body must be {\"monthlyUsd\": 5000}.");
+        if (body.MonthlyUsd is < 0) return Problems.Field("monthlyUsd", $"{body.MonthlyUsd} is negative. To fix: give USD per month of 0 or more (0 or null removes the budget).");
+        var saved = l with { MonthlyBudgetUsd = body.MonthlyUsd is > 0 ? body.MonthlyUsd : null };
+        if (!await store.UpdateLabAsync(saved, ct)) return Problems.NotFound($"Lab '{lab}'");
+        return Results.Ok(await BudgetOfAsync(store, saved, time.GetUtcNow(), ct));
+    }
+
+    private static async Task<BudgetDto> BudgetOfAsync(IControlPlaneStore store, Lab lab, DateTimeOffset now, CancellationToken ct)
+    {
+        var spent = (await CostService.SpentThisMonthAsync(store, now, ct)).GetValueOrDefault(lab.Name);
+        var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
+        var prefix = $"{lab.Name}|{month:yyyy-MM}|";
+        var fired = (await CostService.FiredAlertsAsync(store, ct)).Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => k[prefix.Length..]).Order(StringComparer.Ordinal).ToList();
+        return new BudgetDto(lab.Name, lab.MonthlyBudgetUsd, CostService.Thresholds, $"{month:yyyy-MM}", Math.Round(spent, 6),
+            lab.MonthlyBudgetUsd is { } b ? Math.Round(b - spent, 6) : null, fired);
+    }
+
+    /// <summary>
+    /// The forecast gate of the submit path: null to admit, else the 409 problem. The job is rejected
+    /// (nothing stored) when month-to-date spend + its predicted cost (<see cref="CostService.PredictJobUsd"/>)
+    /// exceeds its lab's budget, unless an admin passed <c>override=budget</c>.
+    /// </summary>
+    public static async Task<IResult?> GateAsync(IControlPlaneStore store, ControlPlaneRuntime rt, Caller caller, JobSpec spec, bool overrideBudget, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await store.GetLabAsync(spec.Lab, ct) is not { MonthlyBudgetUsd: > 0 } lab) return null;
+        if (CostService.PredictJobUsd(spec, rt.Offers) is not { } predicted) return null;
+        var spent = (await CostService.SpentThisMonthAsync(store, now, ct)).GetValueOrDefault(lab.Name);
+        var decision = BudgetGate.Decide(new GateRequest(lab.Name, predicted, spent, 0, overrideBudget && caller.IsAdmin),
+            new LabBudget(lab.Name, lab.MonthlyBudgetUsd!.Value, CostService.Thresholds));
+        if (decision.Verdict != GateVerdict.Hold) return null;
+        return Problems.Create(StatusCodes.Status409Conflict, "Over budget",
+            $"budget: {decision.Reason}. To fix: ask an admin to raise the lab's budget (PUT /api/v1/labs/{lab.Name}/budget) or to submit it with ?override=budget, or declare a shorter duration/time_limit.",
+            new Dictionary<string, object?> { ["reason"] = $"budget: {decision.Reason}", ["predictedUsd"] = predicted, ["spentUsd"] = Math.Round(spent, 6), ["budgetUsd"] = lab.MonthlyBudgetUsd });
+    }
+}

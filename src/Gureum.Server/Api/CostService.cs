@@ -1,0 +1,93 @@
+using Gureum.Core.Cloud;
+using Gureum.Core.Control;
+using Gureum.Core.Domain;
+using Gureum.Cost.Allocation;
+using Gureum.Cost.Budgets;
+using Gureum.Cost.Metering;
+using Gureum.Persistence;
+
+namespace Gureum.Server.Api;
+
+/// <summary>
+/// Cost of the live cluster for the API: the store's runs and nodes metered by
+/// <see cref="LiveMeter"/> and allocated by <see cref="CostAllocator"/> (the same code as
+/// <c>gureum cost</c>), lab budgets (the store's <see cref="Lab.MonthlyBudgetUsd"/>) and the
+/// forecast gate's job-cost prediction.
+/// </summary>
+public static class CostService
+{
+    /// <summary>Source name of live allocation lines.</summary>
+    public const string Source = "live";
+
+    /// <summary>Alert thresholds of every budget: 50 %, 80 %, 100 % (not configurable per lab yet).</summary>
+    public static IReadOnlyList<decimal> Thresholds => LabBudget.DefaultThresholds;
+
+    /// <summary>Allocation lines of [from, to): every billed node-second to a job's lab/project/user, or idle.</summary>
+    public static async Task<IReadOnlyList<CostLine>> LinesAsync(IControlPlaneStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var (usage, bills) = await LiveMeter.LoadAsync(store, from, to, TimeSpan.Zero, ct);
+        return CostAllocator.Allocate(Source, bills, usage);
+    }
+
+    /// <summary>First instant of the UTC calendar month of <paramref name="now"/>.</summary>
+    public static DateTimeOffset MonthStart(DateTimeOffset now) => new(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Month-to-date usage spend per lab (idle excluded: idle is the pool's, not a lab's).</summary>
+    public static async Task<IReadOnlyDictionary<string, decimal>> SpentThisMonthAsync(IControlPlaneStore store, DateTimeOffset now, CancellationToken ct)
+    {
+        var lines = await LinesAsync(store, MonthStart(now), now, ct);
+        return lines.Where(l => l.Kind == CostKind.Usage).GroupBy(l => l.Lab, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(l => l.AmountUsd), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Predicted cost of a job, the rule of the budget gate: its declared <c>duration</c>, else its
+    /// <c>time_limit</c>, in hours × nodes × the cheapest price of its share on an offer it fits
+    /// (its GPU models if it names any; spot price too unless <c>spot: never</c>). The share is the
+    /// one allocation charges (<see cref="CostAllocator.Share"/>). Null when the job declares no
+    /// duration and no time limit, or no offer fits it: the gate cannot predict and admits.
+    /// </summary>
+    public static decimal? PredictJobUsd(JobSpec spec, IReadOnlyList<Offer> offers)
+    {
+        if ((spec.Duration ?? spec.TimeLimit) is not { } run || run <= TimeSpan.Zero) return null;
+        var r = spec.Resources;
+        decimal? best = null;
+        foreach (var o in offers)
+        {
+            if (r.MilliGpusPerNode > 0 && (o.GpuCount * 1000 < r.MilliGpusPerNode || (spec.GpuModels.Count > 0 && (o.GpuModel is null || !spec.GpuModels.Contains(o.GpuModel)))))
+                continue;
+            if (o.VCpus < r.Cpus || o.MemoryGiB < r.MemoryGiB) continue;
+            var price = o.OnDemandPerHour;
+            if (spec.Spot != SpotPreference.Never && o.SpotPerHour is { } spot && spot < price) price = spot;
+            var cost = price * (decimal)CostAllocator.Share(o, r.MilliGpusPerNode, r.Cpus, r.MemoryGiB);
+            if (best is null || cost < best) best = cost;
+        }
+        return best is { } perHour ? Math.Round(perHour * (decimal)run.TotalHours * r.Nodes, 6) : null;
+    }
+
+    /// <summary>Budget alerts already in the event log, as (lab, month, threshold) keys.</summary>
+    public static async Task<HashSet<string>> FiredAlertsAsync(IControlPlaneStore store, CancellationToken ct)
+    {
+        var fired = new HashSet<string>(StringComparer.Ordinal);
+        long? after = null;
+        while (true)
+        {
+            var page = await store.ListEventsAsync(new EventQuery { After = after, Limit = 1000 }, ct);
+            foreach (var e in page.Items)
+                if (e.Event.Kind == EventKind.BudgetAlert && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
+            if (page.Items.Count == 0 || page.NextCursor is null) break;
+            after = page.Items[^1].Id;
+        }
+        return fired;
+    }
+
+    /// <summary>Key of an alert: <c>lab|yyyy-MM|threshold</c>.</summary>
+    public static string AlertKey(string lab, DateOnly month, decimal threshold) =>
+        $"{lab}|{month:yyyy-MM}|{threshold.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>The event message of an alert: a machine-readable prefix, then <see cref="BudgetAlert.Message"/>.</summary>
+    public static string AlertMessage(BudgetAlert a) => $"budget-alert {AlertKey(a.Lab, a.Month, a.Threshold)}: {a.Message}";
+
+    private static string? AlertKeyOf(string message) =>
+        message.StartsWith("budget-alert ", StringComparison.Ordinal) && message.IndexOf(':', 13) is var colon and > 13 ? message[13..colon] : null;
+}
