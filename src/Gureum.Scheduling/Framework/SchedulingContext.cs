@@ -35,7 +35,11 @@ public sealed class SchedulingContext
     /// <summary>Upper bounds of free resources on any one schedulable node at the start of the
     /// decision (computed on first use); placements only lower the truth, so a job above them
     /// cannot fit anywhere.</summary>
-    private (int Whole, int Milli, double Cpus, double Mem) Bounds => _bounds ??= Snapshot.Capacity is { } c ? ComputeBounds(c) : ComputeBounds(Snapshot.Nodes);
+    private (int Whole, int Milli, double Cpus, double Mem) Bounds => _bounds ??= UsefulIndex is { } c ? ComputeBounds(c) : ComputeBounds(Snapshot.Nodes);
+
+    /// <summary>The snapshot's capacity index when it pays: with more than one shape per two
+    /// nodes (a heterogeneous fleet) walking the groups costs more than scanning the nodes.</summary>
+    private CapacityIndex? UsefulIndex => Snapshot.Capacity is { } c && c.Groups.Count * 2 <= NodeCount ? c : null;
 
     private static (int, int, double, double) ComputeBounds(CapacityIndex capacity)
     {
@@ -99,7 +103,7 @@ public sealed class SchedulingContext
 
     /// <summary>
     /// Indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
-    /// snapshot: the first node (by creation) of every shape group that this decision has not
+    /// snapshot (and at most one shape per two nodes): the first node (by creation) of every shape group that this decision has not
     /// changed, or every such member when <paramref name="everyMember"/>, then every node this
     /// decision changed. Without one: every node. Filter and score plugins see nodes of one shape
     /// as interchangeable (their contract), so one node per shape is enough for a single-node
@@ -107,7 +111,7 @@ public sealed class SchedulingContext
     /// </summary>
     public IEnumerable<int> CandidateIndices(bool everyMember)
     {
-        if (Snapshot.Capacity is not { } capacity)
+        if (UsefulIndex is not { } capacity)
         {
             for (var i = 0; i < NodeCount; i++) yield return i;
             yield break;
