@@ -1,4 +1,4 @@
-namespace Gureum.Simulation.Tests;
+namespace Gureum.Tests;
 
 /// <summary>
 /// Locates the real public data (<c>shared/data</c>) for tests that run over it. Order: the
