@@ -110,7 +110,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         BeginDecision(snapshot, scheduled);
 
         // Capacity on its way: booting nodes and what this decision buys, with waiting jobs packed in.
-        var virtualNodes = new List<Node>();
+        var virtualNodes = new InFlightCapacity();
         var perOffer = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in snapshot.Nodes)
         {
@@ -173,22 +173,13 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     protected virtual (TimeSpan Keep, string Reason) IdleKeep(Node node, ClusterSnapshot snapshot) =>
         (options.IdleTimeout, $"idle for {options.IdleTimeout.TotalMinutes:F0} min");
 
-    private bool PackInto(List<Node> virtualNodes, JobView view)
+    private bool PackInto(InFlightCapacity virtualNodes, JobView view)
     {
         var job = view.Spec;
-        var r = job.Resources;
-        if (r.Nodes > 1) return false; // a gang gets fresh nodes of its own
-        for (var i = 0; i < virtualNodes.Count; i++)
-        {
-            var n = virtualNodes[i];
-            if (!Eligibility.Allows(job, n.Offer, n.Market) || !MayUse(view, n.Market) || !MayPackOnto(view, n)) continue;
-            if (Fit.Slice(r, n) is { } slice)
-            {
-                virtualNodes[i] = NodeAccounting.Allocate(n, slice);
-                return true;
-            }
-        }
-        return false;
+        if (job.Resources.Nodes > 1) return false; // a gang gets fresh nodes of its own
+        return virtualNodes.TryPack(job.Resources,
+            (offer, market) => Eligibility.Allows(job, offer, market) && MayUse(view, market),
+            n => MayPackOnto(view, n));
     }
 
     /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>

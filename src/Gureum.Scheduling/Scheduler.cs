@@ -109,6 +109,19 @@ public sealed class Scheduler(Profile profile)
     {
         var order = pending.ToArray();
         var sorts = profile.QueueSort;
+        if (order.Length > 1 && sorts.Count <= QueueKey.MaxKeys && sorts.All(s => s.SortKey(order[0], ctx) is not null))
+        {
+            var keys = new QueueKey[order.Length];
+            Span<long> k = stackalloc long[QueueKey.MaxKeys];
+            for (var i = 0; i < order.Length; i++)
+            {
+                k.Clear();
+                for (var s = 0; s < sorts.Count; s++) k[s] = sorts[s].SortKey(order[i], ctx)!.Value;
+                keys[i] = new QueueKey(k[0], k[1], k[2], k[3], order[i].Seq);
+            }
+            Array.Sort(keys, order);
+            return order;
+        }
         Array.Sort(order, (a, b) =>
         {
             foreach (var s in sorts)
@@ -119,6 +132,21 @@ public sealed class Scheduler(Profile profile)
             return a.Seq.CompareTo(b.Seq);
         });
         return order;
+    }
+
+    /// <summary>Precomputed queue-sort keys of one job (unused keys 0), ties on arrival order.</summary>
+    private readonly record struct QueueKey(long K0, long K1, long K2, long K3, long Seq) : IComparable<QueueKey>
+    {
+        public const int MaxKeys = 4;
+
+        public int CompareTo(QueueKey o)
+        {
+            var c = K0.CompareTo(o.K0);
+            if (c == 0) c = K1.CompareTo(o.K1);
+            if (c == 0) c = K2.CompareTo(o.K2);
+            if (c == 0) c = K3.CompareTo(o.K3);
+            return c != 0 ? c : Seq.CompareTo(o.Seq);
+        }
     }
 
     private static string? OverQuota(JobView job, SchedulingContext ctx)

@@ -373,6 +373,40 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task DeferCommits_ManyWrites_VisibleAtOnceAndDurableWhenTheScopeEnds()
+    {
+        var (ds, _, _) = await OpenLoopAsync(Store);
+        var now = Time.GetUtcNow();
+        var sql = (Gureum.Persistence.Sql.SqlControlPlaneStore)Store;
+        var batchesBefore = sql.Writer.Batches;
+        await using (ds.DeferCommits())
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                await ds.AddNodeAsync(Node.Create($"d{i}", Offer, Market.OnDemand, NodeState.Requested, now), default);
+                await ds.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, $"d{i}", "deferred"), default);
+            }
+            Assert.NotNull(await ds.GetNodeAsync("d299", default)); // the working set has them at once
+            await using (ds.DeferCommits()) // a nested scope joins the outer one
+                await ds.SetNodeStateAsync("d0", NodeState.Ready, now, default);
+        }
+        // 600 writes, committed together rather than one transaction each.
+        Assert.InRange(sql.Writer.Batches - batchesBefore, 1, 100);
+
+        var reloaded = await (await OpenAsync()).OpenClusterStoreAsync([Offer], null, now, default);
+        var nodes = (await reloaded.SnapshotAsync(now, default)).Nodes;
+        Assert.Equal(300, nodes.Count);
+        Assert.Equal(NodeState.Ready, nodes.Single(n => n.Id == "d0").State);
+        var events = await Store.ListEventsAsync(new EventQuery { Limit = 1000 }, default);
+        Assert.Equal(300, events.Items.Count(e => e.Event.Message == "deferred"));
+
+        // Outside a scope every write waits for its own commit again.
+        var before = sql.Writer.Writes;
+        await ds.AddNodeAsync(Node.Create("after", Offer, Market.OnDemand, NodeState.Requested, now), default);
+        Assert.Equal(before + 1, sql.Writer.Writes);
+    }
+
+    [StoreFact]
     public async Task OpenClusterStoreAsync_AfterCrash_RebuildsTheSameWorkingSet()
     {
         await SeedTenancyAsync(Store);

@@ -80,4 +80,51 @@ public sealed class FrameworkTests
         var greedy = new Scheduler(PluginRegistry.Default.Build(Profiles.Default)).Schedule(Snapshot([Job(0, 4), Job(1, 1)], [node]));
         Assert.Equal("j1", Assert.Single(greedy.Actions.OfType<StartJob>()).JobId);
     }
+
+    /// <summary>Hides a plugin's sort key, so the scheduler must fall back to pairwise comparison.</summary>
+    private sealed class CompareOnly(IQueueSortPlugin inner) : IQueueSortPlugin
+    {
+        public string Name => inner.Name;
+        public int Compare(JobView a, JobView b, SchedulingContext ctx) => inner.Compare(a, b, ctx);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Schedule_KeyedQueueSort_OrdersExactlyLikePairwiseComparison(int seed)
+    {
+        // No nodes: every job waits, and the waiting list is the queue order.
+        var rng = new Random(seed);
+        var labs = new Dictionary<string, LabShare>();
+        foreach (var lab in new[] { "a", "b", "c", "d" }) labs[lab] = new LabShare(lab, 1 + rng.Next(3), rng.Next(3) * 1000.0, 0);
+        var jobs = Enumerable.Range(0, 2000).Select(i => Job(i, 1 + rng.Next(4), lab: "abcde"[rng.Next(5)].ToString(), priority: rng.Next(3)) with { }).ToList();
+        jobs = jobs.Select(j => j with
+        {
+            Spec = j.Spec with
+            {
+                SubmitTime = T0.AddTicks(rng.Next(50)), // many exact ties, broken by arrival order
+                TimeLimit = rng.Next(4) == 0 ? null : TimeSpan.FromMinutes(rng.Next(1, 5) * 30),
+            },
+        }).OrderBy(_ => rng.Next()).ToList();
+        foreach (var config in new[] { Profiles.Default, new ProfileConfig { Name = "all", QueueSort = ["fair-share", "priority", "shortest-limit", "fifo"] } })
+        {
+            var keyed = PluginRegistry.Default.Build(config);
+            Assert.All(keyed.QueueSort, s => Assert.NotNull(s.SortKey(jobs[0], new SchedulingContext(Snapshot(jobs, [], labs), keyed.Filters))));
+            var pairwise = keyed with { QueueSort = keyed.QueueSort.Select(s => (IQueueSortPlugin)new CompareOnly(s)).ToList() };
+            var a = new Scheduler(keyed).Schedule(Snapshot(jobs, [], labs)).Waiting.Select(w => w.Job.Id).ToList();
+            var b = new Scheduler(pairwise).Schedule(Snapshot(jobs, [], labs)).Waiting.Select(w => w.Job.Id).ToList();
+            Assert.Equal(jobs.Count, a.Count);
+            Assert.Equal(b, a);
+        }
+    }
+
+    [Fact]
+    public void QueueSortKeys_Of_OrdersLikeDoubles()
+    {
+        double[] xs = [-1e300, -2.5, -1, -1e-300, -0.0, 0, 1e-300, 1, 2.5, 1e300];
+        for (var i = 0; i < xs.Length; i++)
+            for (var j = 0; j < xs.Length; j++)
+                Assert.Equal(Math.Sign(xs[i].CompareTo(xs[j])), Math.Sign(QueueSortKeys.Of(xs[i]).CompareTo(QueueSortKeys.Of(xs[j]))));
+    }
 }

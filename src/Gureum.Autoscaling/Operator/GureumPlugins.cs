@@ -22,6 +22,8 @@ public sealed class PredictedShortestFirstQueueSort(GureumPolicy policy) : IQueu
 
     public int Compare(JobView a, JobView b, SchedulingContext ctx) => Rank(a, ctx).CompareTo(Rank(b, ctx));
 
+    public long? SortKey(JobView job, SchedulingContext ctx) => QueueSortKeys.Of(Rank(job, ctx));
+
     /// <summary>The job's rank at the context's instant (cached per decision).</summary>
     public double Rank(JobView job, SchedulingContext ctx)
     {

@@ -92,11 +92,18 @@ public sealed class ControlLoop(
 
     private async ValueTask ApplyAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
     {
-        if (plan.Actions.Count > 0 && _options.RecordDecisions)
-            await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
+        // Writes with no side effect outside the store are committed together (one flush per
+        // phase, not one per write); a write that must be durable before a side effect is flushed
+        // before that side effect (a job is recorded as started before it is launched, a node
+        // before it is requested).
+        await using (store.DeferCommits())
+        {
+            if (plan.Actions.Count > 0 && _options.RecordDecisions)
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
+            foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
+        }
 
         // Order matters: free resources before placing on them, place before buying more.
-        foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
         foreach (var a in plan.Actions) if (a is PreemptJob p) await PreemptAsync(p, now, ct);
         foreach (var a in plan.Actions)
         {
@@ -106,8 +113,8 @@ public sealed class ControlLoop(
                 case DrainNode d: await DrainAsync(d, now, ct); break;
             }
         }
-        foreach (var a in plan.Actions) if (a is StartJob s) await StartAsync(s, now, ct);
-        foreach (var a in plan.Actions) if (a is ProvisionNode n) await ProvisionAsync(n, now, ct);
+        await StartAllAsync(plan, now, ct);
+        await ProvisionAllAsync(plan, now, ct);
     }
 
     private async ValueTask RejectAsync(RejectJob r, DateTimeOffset now, CancellationToken ct)
@@ -161,20 +168,38 @@ public sealed class ControlLoop(
         await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeDraining, null, d.NodeId, d.Reason), ct);
     }
 
-    private async ValueTask StartAsync(StartJob s, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask StartAllAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
     {
-        var job = await store.StartJobAsync(s.JobId, s.Placements, now, ct);
-        var nodes = await NodesOfAsync(job, ct);
-        await executor.StartAsync(job, nodes, ct);
-        await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, s.Reason), ct);
+        var started = new List<(StartJob Action, JobView Job)>();
+        await using (store.DeferCommits())
+            foreach (var a in plan.Actions)
+                if (a is StartJob s) started.Add((s, await store.StartJobAsync(s.JobId, s.Placements, now, ct)));
+        if (started.Count == 0) return;
+        await using (store.DeferCommits())
+        {
+            foreach (var (s, job) in started)
+            {
+                await executor.StartAsync(job, await NodesOfAsync(job, ct), ct);
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, s.Reason), ct);
+            }
+        }
     }
 
-    private async ValueTask ProvisionAsync(ProvisionNode p, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask ProvisionAllAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
     {
-        var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
-        await store.AddNodeAsync(node, ct);
-        await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
-        await provisioner.RequestAsync(node, ct);
+        var requested = new List<Node>();
+        await using (store.DeferCommits())
+        {
+            foreach (var a in plan.Actions)
+            {
+                if (a is not ProvisionNode p) continue;
+                var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
+                await store.AddNodeAsync(node, ct);
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
+                requested.Add(node);
+            }
+        }
+        foreach (var node in requested) await provisioner.RequestAsync(node, ct);
     }
 
     /// <inheritdoc />

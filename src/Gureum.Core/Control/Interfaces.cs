@@ -59,8 +59,26 @@ public interface IClusterStore
 
     ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct);
 
+    /// <summary>
+    /// Lets the caller make many writes without waiting for each to be durable: until the returned
+    /// scope is disposed, this logical flow's writes are applied to the store's state at once and
+    /// queued for commit in order; disposing the scope waits until every one of them is durable
+    /// (and throws if one failed). A database store then commits them in a few transactions instead
+    /// of one per write. Callers dispose the scope before any side effect that needs its writes on
+    /// disk first (write-ahead: a node is recorded before it is requested from the cloud). Nested
+    /// scopes join the outer one. Stores that are not durable return a scope that does nothing.
+    /// </summary>
+    IAsyncDisposable DeferCommits() => NoDeferral.Instance;
+
     /// <summary>Offers the cluster may buy.</summary>
     IReadOnlyList<Offer> Offers { get; }
+}
+
+/// <summary>The scope of <see cref="IClusterStore.DeferCommits"/> for stores with nothing to defer.</summary>
+internal sealed class NoDeferral : IAsyncDisposable
+{
+    public static readonly NoDeferral Instance = new();
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>

@@ -156,7 +156,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         foreach (var p in placements) nodes.Add((await _mem.GetNodeAsync(p.NodeId, ct))!);
         var model = Progress.SlowestModel(nodes);
         var placementsJson = Db.ToJson(placements);
-        await _db.Writer.RunAsync(async w =>
+        await WriteAsync(async w =>
         {
             await WriteJobAsync(w, job, model, ended: null);
             await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
@@ -176,7 +176,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         var nodes = new List<Node>(before.Placements.Count);
         foreach (var p in before.Placements) nodes.Add((await _mem.GetNodeAsync(p.NodeId, ct))!);
         var ended = job.Status is JobStatus.Pending ? (DateTimeOffset?)null : now;
-        await _db.Writer.RunAsync(async w =>
+        await WriteAsync(async w =>
         {
             // A finished job keeps the placements of its last run for display; a requeued one has none.
             await WriteJobAsync(w, job, null, ended, keepPlacements: ended is not null);
@@ -194,7 +194,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         var before = await _mem.GetJobAsync(jobId, ct);
         var job = await _mem.CancelJobAsync(jobId, reason, now, ct);
         if (job is null || before?.Status != JobStatus.Pending) return job;
-        await _db.Writer.RunAsync(async w =>
+        await WriteAsync(async w =>
         {
             await WriteJobAsync(w, job, null, now);
             await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
@@ -209,7 +209,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         await _mem.RejectJobAsync(jobId, reason, now, ct);
         if (before?.Status != JobStatus.Pending) return;
         var job = (await _mem.GetJobAsync(jobId, ct))!;
-        await _db.Writer.RunAsync(async w =>
+        await WriteAsync(async w =>
         {
             await WriteJobAsync(w, job, null, now);
             await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
@@ -220,20 +220,20 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     public async ValueTask AddNodeAsync(Node node, CancellationToken ct)
     {
         await _mem.AddNodeAsync(node, ct);
-        await _db.Writer.RunAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
+        await WriteAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
     }
 
     public async ValueTask<Node> SetNodeStateAsync(string nodeId, NodeState state, DateTimeOffset now, CancellationToken ct)
     {
         var node = await _mem.SetNodeStateAsync(nodeId, state, now, ct);
-        await _db.Writer.RunAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
+        await WriteAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
         return node;
     }
 
     public async ValueTask RecordSpotTroubleAsync(string zone, string? gpuModel, DateTimeOffset at, CancellationToken ct)
     {
         await _mem.RecordSpotTroubleAsync(zone, gpuModel, at, ct);
-        await _db.Writer.RunAsync(async w =>
+        await WriteAsync(async w =>
             await w.Command("INSERT INTO spot_trouble (zone, gpu_model, at) VALUES (@z, @g, @t) ON CONFLICT (zone, gpu_model) DO UPDATE SET at = excluded.at")
                 .P("z", zone).P("g", gpuModel ?? "").P("t", Db.T(at)).ExecAsync(), ct);
     }
@@ -241,7 +241,44 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     public async ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct)
     {
         await _mem.AppendEventAsync(e, ct);
-        await _db.Writer.RunAsync(async w => { await SqlControlPlaneStore.InsertEventAsync(w, e); return 0; }, ct);
+        await WriteAsync(async w => { await SqlControlPlaneStore.InsertEventAsync(w, e); return 0; }, ct);
+    }
+
+    // Writes queued under DeferCommits in this logical flow (null when not deferring).
+    private readonly AsyncLocal<List<Task>?> _deferred = new();
+
+    /// <inheritdoc />
+    public IAsyncDisposable DeferCommits()
+    {
+        if (_deferred.Value is not null) return Joined.Instance;
+        var pending = new List<Task>();
+        _deferred.Value = pending;
+        return new DeferralScope(this, pending);
+    }
+
+    /// <summary>Queues a write; waits for its commit unless this flow defers commits.</summary>
+    private Task WriteAsync<T>(Func<WriteContext, ValueTask<T>> op, CancellationToken ct)
+    {
+        var commit = _db.Writer.RunAsync(op, ct);
+        if (_deferred.Value is not { } pending) return commit;
+        pending.Add(commit);
+        return Task.CompletedTask;
+    }
+
+    private sealed class DeferralScope(DurableClusterStore store, List<Task> pending) : IAsyncDisposable
+    {
+        // Not async: the AsyncLocal must be cleared in the caller's flow, not in a copy of it.
+        public ValueTask DisposeAsync()
+        {
+            if (ReferenceEquals(store._deferred.Value, pending)) store._deferred.Value = null;
+            return pending.Count == 0 ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(pending));
+        }
+    }
+
+    private sealed class Joined : IAsyncDisposable
+    {
+        public static readonly Joined Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async ValueTask WriteJobAsync(WriteContext w, JobView job, string? gpuModel, DateTimeOffset? ended, bool keepPlacements = false)

@@ -68,9 +68,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             try
             {
                 await CommitAsync(batch);
-                foreach (var item in batch) item.Complete();
-                Batches++;
+                Batches++; // counted before the writers resume, so a writer that awaited its write sees it counted
                 Writes += batch.Count;
+                foreach (var item in batch) item.Complete();
             }
             catch (Exception e)
             {
@@ -86,9 +86,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                     try
                     {
                         await CommitAsync([item]);
-                        item.Complete();
                         Batches++;
                         Writes++;
+                        item.Complete();
                     }
                     catch (Exception e1)
                     {

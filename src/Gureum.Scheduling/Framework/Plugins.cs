@@ -15,6 +15,26 @@ public interface IPlugin
 public interface IQueueSortPlugin : IPlugin
 {
     int Compare(JobView a, JobView b, SchedulingContext ctx);
+
+    /// <summary>
+    /// Optional fast path: a per-job key whose ascending order is exactly <see cref="Compare"/>'s
+    /// order (equal keys where Compare says 0), or null if the plugin has none. When every plugin
+    /// of a profile has keys, the scheduler computes them once per job and sorts by them, instead of
+    /// calling Compare O(n log n) times. A plugin answers null for every job or for none.
+    /// </summary>
+    long? SortKey(JobView job, SchedulingContext ctx) => null;
+}
+
+/// <summary>Helpers for <see cref="IQueueSortPlugin.SortKey"/>.</summary>
+public static class QueueSortKeys
+{
+    /// <summary>A key that orders like the double (ascending; -0 equals 0; not for NaN).</summary>
+    public static long Of(double value)
+    {
+        if (value == 0) value = 0; // -0 sorts with 0, as double comparison says
+        var bits = BitConverter.DoubleToInt64Bits(value);
+        return bits >= 0 ? bits : bits ^ long.MaxValue;
+    }
 }
 
 /// <summary>Filter phase: may this job (one gang member) go on this node now? Must not mutate

@@ -8,6 +8,7 @@ public sealed class PriorityQueueSort : IQueueSortPlugin
 {
     public string Name => "priority";
     public int Compare(JobView a, JobView b, SchedulingContext ctx) => b.Spec.Priority.CompareTo(a.Spec.Priority);
+    public long? SortKey(JobView job, SchedulingContext ctx) => -(long)job.Spec.Priority;
 }
 
 /// <summary>Earlier submission first (first in, first out).</summary>
@@ -15,6 +16,7 @@ public sealed class FifoQueueSort : IQueueSortPlugin
 {
     public string Name => "fifo";
     public int Compare(JobView a, JobView b, SchedulingContext ctx) => a.Spec.SubmitTime.CompareTo(b.Spec.SubmitTime);
+    public long? SortKey(JobView job, SchedulingContext ctx) => job.Spec.SubmitTime.UtcTicks;
 }
 
 /// <summary>
@@ -33,6 +35,9 @@ public sealed class FairShareQueueSort : IQueueSortPlugin
         var ub = ctx.Snapshot.Labs.TryGetValue(b.Spec.Lab, out var lb) ? lb.NormalizedUsage : 0;
         return ua.CompareTo(ub);
     }
+
+    public long? SortKey(JobView job, SchedulingContext ctx) =>
+        QueueSortKeys.Of(ctx.Snapshot.Labs.TryGetValue(job.Spec.Lab, out var lab) ? lab.NormalizedUsage : 0);
 }
 
 /// <summary>Shortest declared time limit first (SJF on what users declare); jobs without one go last.</summary>
@@ -41,4 +46,5 @@ public sealed class ShortestLimitQueueSort : IQueueSortPlugin
     public string Name => "shortest-limit";
     public int Compare(JobView a, JobView b, SchedulingContext ctx) =>
         (a.Spec.TimeLimit ?? TimeSpan.MaxValue).CompareTo(b.Spec.TimeLimit ?? TimeSpan.MaxValue);
+    public long? SortKey(JobView job, SchedulingContext ctx) => (job.Spec.TimeLimit ?? TimeSpan.MaxValue).Ticks;
 }
