@@ -198,6 +198,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
             List<string> a = [_podman!, "run", "--rm", "--runtime", "runc", "--pull=never", "--name", container, "--sig-proxy=true",
                 "-v", $"{workDir}:/work", "-w", "/work", "-e", "HOME=/work", "-e", $"GUREUM_JOB_ID={job.Id}",
                 "-e", $"GUREUM_ATTEMPT={Math.Max(1, job.Attempts).ToString(CultureInfo.InvariantCulture)}"];
+            foreach (var (name, value) in spec.Env) a.AddRange(["-e", $"{name}={value}"]);
             if (res.MemoryGiB > 0) a.Add($"--memory={((long)Math.Ceiling(res.MemoryGiB * 1024 * 1024 * 1024)).ToString(CultureInfo.InvariantCulture)}b");
             if (res.Cpus > 0) a.Add($"--cpus={res.Cpus.ToString("0.###", CultureInfo.InvariantCulture)}");
             a.AddRange(_options.PodmanArgs);
@@ -229,6 +230,7 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
         psi.Environment["LANG"] = "C.UTF-8";
         psi.Environment["HOME"] = podman && home is not null ? home : workDir; // podman's own config lives in the server's HOME
         psi.Environment["TMPDIR"] = "/tmp";
+        foreach (var (name, value) in job.Spec.Env) psi.Environment[name] = value; // the spec's env; Gureum's own names follow and win
         psi.Environment["GUREUM_JOB_ID"] = job.Id;
         psi.Environment["GUREUM_ATTEMPT"] = Math.Max(1, job.Attempts).ToString(CultureInfo.InvariantCulture);
         psi.Environment["GUREUM_WORK_DIR"] = workDir;

@@ -101,5 +101,6 @@ public sealed record JobSpecDraft
         Zones = Zones,
         Image = Image,
         Command = Run,
+        Env = Env,
     };
 }

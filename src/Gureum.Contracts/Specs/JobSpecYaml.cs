@@ -507,6 +507,11 @@ public static partial class JobSpecYaml
                     Error($"env.{key}", k, $"\"{key}\" is not a valid environment variable name", "use letters, digits and '_', not starting with a digit, like MY_VAR");
                     continue;
                 }
+                if (key.StartsWith("GUREUM_", StringComparison.Ordinal) || key is "CUDA_VISIBLE_DEVICES" or "NVIDIA_VISIBLE_DEVICES")
+                {
+                    Error($"env.{key}", k, $"{key} is set by Gureum for every job (its id, attempt, work dir and the GPUs it was given)", $"remove {key} from env; read it in the job instead");
+                    continue;
+                }
                 if (v is not YamlScalarNode { Value: var value })
                 {
                     Error($"env.{key}", v, $"expected a single value, found {Show(v)}", $"write {key}: \"value\"");

@@ -57,7 +57,9 @@ public sealed class LocalExecutorTests : IDisposable
     {
         Environment.SetEnvironmentVariable("GUREUM_TEST_SECRET", "s3cret");
         await using var ex = Executor();
-        await ex.StartAsync(J.Running("env-1", "echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$; echo secret=${GUREUM_TEST_SECRET:-none}; echo id=$GUREUM_JOB_ID; pwd"), [], default);
+        var job = J.Running("env-1", "echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$; echo secret=${GUREUM_TEST_SECRET:-none}; echo id=$GUREUM_JOB_ID; pwd; echo \"seed=$SEED msg=$MSG\"");
+        job = job with { Spec = job.Spec with { Env = new Dictionary<string, string> { ["SEED"] = "7", ["MSG"] = "hello world" } } };
+        await ex.StartAsync(job, [], default);
         await EndOf(ex, "env-1");
 
         var run = ex.GetRun("env-1")!;
@@ -68,6 +70,7 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.Equal("secret=none", lines[1]);
         Assert.Equal("id=env-1", lines[2]);
         Assert.Equal(run.WorkDirectory, lines[3]);
+        Assert.Equal("seed=7 msg=hello world", lines[4]); // the spec's env reaches the job
     }
 
     [Fact]

@@ -93,6 +93,8 @@ public sealed class JobSpecYamlTests
         Assert.Equal(TimeSpan.FromMinutes(30), spec.CheckpointInterval);
         Assert.Equal("python train.py --epochs 3", spec.Command);
         Assert.Equal(SpotPreference.Always, spec.Spot);
+        Assert.Equal("1", spec.Env["SEED"]);
+        Assert.Equal("offline", spec.Env["MODE"]);
         var noLab = Valid("run: x").ToJobSpec("j-2", "bob", "vision", DateTimeOffset.UnixEpoch);
         Assert.Equal("vision", noLab.Lab);
         Assert.Equal("default", noLab.Project);
@@ -374,6 +376,17 @@ public sealed class JobSpecYamlTests
 
     [Fact]
     public void Parse_EnvValueMapping_IsAnError() => Assert.Equal("env.A", Single("run: x\nenv: {A: {b: c}}").Path);
+
+    [Theory]
+    [InlineData("GUREUM_JOB_ID")]
+    [InlineData("CUDA_VISIBLE_DEVICES")]
+    [InlineData("NVIDIA_VISIBLE_DEVICES")]
+    public void Parse_EnvNameGureumSets_IsAnErrorNamingIt(string name)
+    {
+        var e = Single($"run: x\nenv: {{{name}: \"0\"}}");
+        Assert.Equal($"env.{name}", e.Path);
+        Assert.Contains("set by Gureum", e.Message);
+    }
 
     [Fact]
     public void Parse_NoOfferList_ChecksAgainstKnownModels()
