@@ -33,9 +33,7 @@ switch (mode)
 static async Task Openb(string data)
 {
     var sw = Stopwatch.StartNew();
-    var trace = TraceLoader.Load(Path.Combine(data, "traces/alibaba-openb-2023/openb_pod_list_default.csv"), TraceFormat.Openb);
-    var offers = CatalogLoader.LoadMany([Path.Combine(data, "instance_catalogs/aws_gpu_vms_us_subset.csv"), Path.Combine(data, "instance_catalogs/gcp_gpu_vms.csv")]);
-    var spot = SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(Path.Combine(data, "spot_traces")), trace.Epoch, 1);
+    var (trace, offers, spot) = new SharedData(data).LoadOpenb(seed: 1);
     Console.WriteLine($"load: {sw.Elapsed.TotalSeconds:F2} s ({trace.Jobs.Count} jobs, {offers.Count} offers)");
     var total = Stopwatch.StartNew();
     var baselines = TimeSpan.Zero; // the target covers static, reactive and spot-fallback

@@ -43,10 +43,11 @@ internal static class EvalCommand
     {
         if (!Directory.Exists(dataDir))
             throw new CliException($"data folder '{dataDir}' does not exist.", "pass --data pointing at the shared data (e.g. /work/shared/data).");
-        var catalogs = new[] { "aws_gpu_vms_us_subset.csv", "gcp_gpu_vms.csv" }.Select(f => Path.Combine(dataDir, "instance_catalogs", f)).ToArray();
+        var shared = new SharedData(dataDir);
+        var catalogs = shared.Catalogs;
         foreach (var c in catalogs)
             if (!File.Exists(c)) throw new CliException($"catalog '{c}' is missing.", "pass --data pointing at the shared data folder that has instance_catalogs/.");
-        var spotDir = Path.Combine(dataDir, "spot_traces");
+        var spotDir = shared.SpotTraces;
         Directory.CreateDirectory(outDir);
         var offers = CatalogLoader.LoadMany(catalogs);
         var spotTraces = SpotTraceLoader.LoadDirectory(spotDir);
@@ -54,8 +55,8 @@ internal static class EvalCommand
         var sections = new List<TraceSection>();
         var inputs = new List<(string Name, string Path, TraceFormat Format)>
         {
-            ("openb", Path.Combine(dataDir, "traces", "alibaba-openb-2023", "openb_pod_list_default.csv"), TraceFormat.Openb),
-            ("dlrm", Path.Combine(dataDir, "traces", "alibaba-dlrm-2025", "disaggregated_DLRM_trace.csv"), TraceFormat.Dlrm),
+            ("openb", shared.OpenbPods, TraceFormat.Openb),
+            ("dlrm", shared.DlrmTrace, TraceFormat.Dlrm),
         };
         var skipped = new List<string> { "helios: per-minute per-VC GPU counts, not per-job records; not replayed (issue 4 asks for traces that carry per-job data)." };
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gureum.Prediction.Spot;
 using Gureum.Simulation.Cloud;
+using Gureum.Simulation.Traces;
 
 namespace Gureum.Simulation.Evaluation;
 
@@ -10,7 +11,7 @@ public static partial class PredictorEvaluation
 
     private static void EvaluateSpot(PredictorEvaluationOptions o, List<PredictorComparison> into, List<string> notes)
     {
-        var dir = Path.Combine(o.DataRoot, "spot_traces");
+        var dir = new SharedData(o.DataRoot).SpotTraces;
         if (!Directory.Exists(dir))
         {
             notes.Add($"spot: {dir} not found; skipped.");

@@ -12,7 +12,8 @@ public static partial class PredictorEvaluation
 {
     private static void EvaluateWait(PredictorEvaluationOptions o, List<PredictorComparison> into, List<string> notes)
     {
-        var openb = Path.Combine(o.DataRoot, "traces", "alibaba-openb-2023", "openb_pod_list_default.csv");
+        var shared = new SharedData(o.DataRoot);
+        var openb = shared.OpenbPods;
         if (!File.Exists(openb))
         {
             notes.Add($"wait: {openb} not found; skipped.");
@@ -20,7 +21,7 @@ public static partial class PredictorEvaluation
         }
 
         var trace = TraceLoader.Load(openb, TraceFormat.Openb);
-        var catalogs = new[] { "aws_gpu_vms_us_subset.csv", "gcp_gpu_vms.csv" }.Select(f => Path.Combine(o.DataRoot, "instance_catalogs", f)).Where(File.Exists).ToList();
+        var catalogs = shared.Catalogs.Where(File.Exists).ToList();
         var offers = catalogs.Count > 0 ? CatalogLoader.LoadMany(catalogs) : CatalogLoader.LoadDefault();
         // Replayed by creation time on its own 6,212 GPUs, openb never queues (peak demand is about 65
         // GPUs), so the fleet is cut to every 128th node of its node list (12 nodes, 46 GPUs).

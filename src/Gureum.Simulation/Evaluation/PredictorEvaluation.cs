@@ -57,8 +57,8 @@ public static partial class PredictorEvaluation
 
     private static void EvaluateDurations(PredictorEvaluationOptions o, List<PredictorComparison> into, List<string> notes)
     {
-        var openb = Path.Combine(o.DataRoot, "traces", "alibaba-openb-2023", "openb_pod_list_default.csv");
-        var dlrm = Path.Combine(o.DataRoot, "traces", "alibaba-dlrm-2025", "disaggregated_DLRM_trace.csv");
+        var shared = new SharedData(o.DataRoot);
+        var (openb, dlrm) = (shared.OpenbPods, shared.DlrmTrace);
         foreach (var (path, format) in new[] { (openb, TraceFormat.Openb), (dlrm, TraceFormat.Dlrm) })
         {
             if (!File.Exists(path))

@@ -13,9 +13,7 @@ public sealed class OpenbAllocationTests(ITestOutputHelper output)
     [RealDataFact]
     public async Task Allocate_OpenbReplay_ReconcilesToTheCentPerNodeAndOverall()
     {
-        var trace = TraceLoader.Load(TestData.PathOf("traces", "alibaba-openb-2023", "openb_pod_list_default.csv"), TraceFormat.Openb);
-        var offers = CatalogLoader.LoadMany([TestData.PathOf("instance_catalogs", "aws_gpu_vms_us_subset.csv"), TestData.PathOf("instance_catalogs", "gcp_gpu_vms.csv")]);
-        var spot = SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(TestData.PathOf("spot_traces")), trace.Epoch, seed: 1);
+        var (trace, offers, spot) = new SharedData(TestData.RequireRoot()).LoadOpenb(seed: 1);
         foreach (var policy in new[] { "reactive", "spot-fallback" })
         {
             var o = await ReplayEngine.RunAsync(new ReplaySetup { Core = PolicyCatalog.Create(policy), Jobs = trace.Jobs, Offers = offers, Spot = spot });

@@ -14,9 +14,7 @@ public sealed class OperatorEvaluationTests(ITestOutputHelper output)
     [RealDataFact]
     public async Task Openb_Gureum_CheaperAndFasterThanElasticBaselines_FairAcrossLabs()
     {
-        var trace = TraceLoader.Load(TestData.PathOf("traces", "alibaba-openb-2023", "openb_pod_list_default.csv"), TraceFormat.Openb);
-        var offers = CatalogLoader.LoadMany([TestData.PathOf("instance_catalogs", "aws_gpu_vms_us_subset.csv"), TestData.PathOf("instance_catalogs", "gcp_gpu_vms.csv")]);
-        var spot = SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(TestData.PathOf("spot_traces")), trace.Epoch, seed: 1);
+        var (trace, offers, spot) = new SharedData(TestData.RequireRoot()).LoadOpenb(seed: 1);
         var notes = new List<string>();
         var results = await OperatorEvaluation.ReplayAllAsync(trace.Jobs, offers, spot, [], notes, ["reactive", "spot-fallback", "gureum"], output.WriteLine);
         var checks = OperatorChecks.Of("openb", results.Select(r => r.Metrics).ToList());
