@@ -40,12 +40,17 @@ public enum DurationPoint
 /// priority, declared time limit, GPU model speed, hour of day and day of week, and running
 /// statistics of jobs that already ended: the global, per-user, per-lab, per-project, per-QoS,
 /// per-name-stem and per-"shape" (identical resources and class: usually the same workload)
-/// medians, counts and last values.</para>
+/// medians, counts and last values, and the user's modes (see below).</para>
 /// <para>Training: on the features each job had when it was predicted (else as of its end) and its
 /// log run time; first after <see cref="GbmDurationOptions.MinTrainRows"/> jobs ended, then every
 /// <see cref="GbmDurationOptions.RetrainEvery"/> more. Before the first model: the shape's median,
-/// then the user's, then the global one. Interval: the 10th and 90th percentiles of the last
-/// out-of-sample log residuals (prediction at submit vs actual).</para>
+/// then the user's, then the global one. Point estimate: w·trees + (1 − w)·mode + δ in log run time,
+/// where the mode is the densest ×4 window of the user's last jobs of the same class (else all the
+/// user's, else everyone's) and w and δ are chosen at each retraining to optimise
+/// <see cref="GbmDurationOptions.Point"/> on the out-of-sample predictions of jobs that have ended
+/// (a wide, many-peaked run-time distribution such as serving-instance lifetimes is better served
+/// by its mode than by the trees' log mean). Interval: the 10th and 90th percentiles of the last
+/// out-of-sample log residuals of that blend (prediction at submit vs actual).</para>
 /// </summary>
 public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : OnlineDurationPredictor
 {
