@@ -250,7 +250,7 @@ internal static class CostCommand
         var source = SourceOption();
         var backtest = new Option<string?>("--backtest") { Description = "Instead: score the forecaster against seasonal naive (MASE) on the datacenter 5-minute series in this folder." };
         var ledger = LedgerOption();
-        var cmd = new Command("forecast", "Daily spend forecast per lab and overall (damped additive Holt-Winters, weekly season), with 80 % intervals.") { days, source, backtest, ledger };
+        var cmd = new Command("forecast", "Daily spend forecast per lab and overall (damped additive Holt-Winters averaged with last week and the mean of the last two weeks), with 80 % intervals.") { days, source, backtest, ledger };
         cmd.SetAction(p =>
         {
             if (p.GetValue(backtest) is { } dir)
@@ -278,7 +278,7 @@ internal static class CostCommand
             {
                 var y = new double[n];
                 foreach (var r in g) y[r.Day.DayNumber - d0.DayNumber] += (double)r.Usd;
-                var fc = HoltWinters.Fit(y, 7, Math.Min(h, 14)).Forecast(h);
+                var fc = SeasonalBlend.Fit(y, 7, Math.Min(h, 14)).Forecast(h);
                 t.AddRow(Markup.Escape(g.Key), n.ToString(CultureInfo.InvariantCulture), y.TakeLast(30).Sum().ToString("N2", CultureInfo.InvariantCulture),
                     fc.Sum(f => Math.Max(0, f.Estimate)).ToString("N2", CultureInfo.InvariantCulture),
                     fc.Sum(f => Math.Max(0, f.Low)).ToString("N2", CultureInfo.InvariantCulture), fc.Sum(f => Math.Max(0, f.High)).ToString("N2", CultureInfo.InvariantCulture));

@@ -134,7 +134,8 @@ public static class ForecastEvaluation
 
     /// <summary>
     /// For each origin (the last <paramref name="origins"/> × <paramref name="horizon"/> points, one origin
-    /// per horizon), fits on everything before it and forecasts <paramref name="horizon"/> steps.
+    /// per horizon), fits <see cref="SeasonalBlend"/> on everything before it (its weight validated
+    /// inside that history only) and forecasts <paramref name="horizon"/> steps.
     /// MASE = MAE / (in-sample MAE of the one-season-back naive forecast on the training part), averaged over origins
     /// (Hyndman &amp; Koehler 2006). Seasonal naive forecasts y[t − m·k] with k the least whole number of seasons back.
     /// </summary>
@@ -152,7 +153,7 @@ public static class ForecastEvaluation
             for (var t = season; t < o; t++) scale += Math.Abs(train[t] - train[t - season]);
             scale /= o - season;
             if (scale <= 0) continue;
-            var fc = HoltWinters.Fit(train, season, horizon).Forecast(horizon);
+            var fc = SeasonalBlend.Fit(train, season, horizon).Forecast(horizon);
             double maeModel = 0, maeNaive = 0;
             for (var h = 1; h <= horizon; h++)
             {

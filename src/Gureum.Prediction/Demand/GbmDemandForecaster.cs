@@ -56,7 +56,8 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
     /// trees on the first 80%, then, per trained horizon, a dead band and a damping factor chosen on
     /// the last 20% to minimise its mean absolute error (L2 trees predict the mean change; a
     /// piecewise-constant demand series mostly does not change, so small predicted changes are
-    /// dropped), and the interval from those out-of-sample residuals.
+    /// dropped), then the share of a fresh step expected to follow (0–0.6), and the interval from
+    /// those out-of-sample residuals.
     /// </summary>
     public void Fit(ReadOnlySpan<double> history)
     {
@@ -85,13 +86,15 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         {
             var predicted = new List<double>();
             var actual = new List<double>();
+            var fresh = new List<double>();
             for (var t = fitEnd; t < history.Length - h; t += valStride)
             {
                 predicted.Add(model.Predict(Features(history[..(t + 1)], h)));
                 actual.Add(history[t + h] - history[t]);
+                fresh.Add(FreshChange(history[..(t + 1)]));
             }
 
-            calibration[h] = Calibrate(predicted, actual);
+            calibration[h] = Calibrate(predicted, actual, fresh);
         }
 
         _model = model;
@@ -100,11 +103,11 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         Fits++;
     }
 
-    private sealed record Calibration(double DeadBand, double Damping, double Lo, double Hi);
+    private sealed record Calibration(double DeadBand, double Damping, double Momentum, double Lo, double Hi);
 
     private Dictionary<int, Calibration> _calibration = [];
 
-    private static Calibration Calibrate(List<double> predicted, List<double> actual)
+    private static Calibration Calibrate(List<double> predicted, List<double> actual, List<double> fresh)
     {
         var magnitudes = predicted.Select(Math.Abs).ToList();
         var bands = new[] { 0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99 }.Select(q => q == 0 ? 0 : Stats.Quantile(magnitudes, q)).Distinct().ToArray();
@@ -119,11 +122,29 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
             }
         }
 
-        var residuals = actual.Select((a, i) => a - Apply(predicted[i], best.Band, best.Damping)).ToList();
-        return new Calibration(best.Band, best.Damping, Stats.Quantile(residuals, 0.1), Stats.Quantile(residuals, 0.9));
+        // Then the share k of a fresh step (the series was flat and just moved) that is expected to
+        // follow: a 5-minute mean taken mid-step shows only part of it.
+        var momentum = 0.0;
+        for (var k = 0.1; k <= 0.60001; k += 0.1)
+        {
+            double sum = 0;
+            for (var i = 0; i < actual.Count; i++) sum += Math.Abs(Apply(predicted[i], best.Band, best.Damping) + k * fresh[i] - actual[i]);
+            if (sum < best.Mae - 1e-9) (momentum, best.Mae) = (k, sum);
+        }
+
+        var residuals = actual.Select((a, i) => a - (Apply(predicted[i], best.Band, best.Damping) + momentum * fresh[i])).ToList();
+        return new Calibration(best.Band, best.Damping, momentum, Stats.Quantile(residuals, 0.1), Stats.Quantile(residuals, 0.9));
     }
 
     private static double Apply(double delta, double band, double damping) => Math.Abs(delta) <= band ? 0 : delta * damping;
+
+    /// <summary>The last step's change when the two points before it were equal and it moved (a fresh
+    /// step of a piecewise-constant series); 0 otherwise.</summary>
+    internal static double FreshChange(ReadOnlySpan<double> h)
+    {
+        var t = h.Length - 1;
+        return t >= 2 && h[t - 1] == h[t - 2] && h[t] != h[t - 1] ? h[t] - h[t - 1] : 0;
+    }
 
     /// <inheritdoc />
     public Interval Forecast(ReadOnlySpan<double> history, int stepsAhead)
@@ -140,7 +161,7 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         }
 
         var c = _calibration.MinBy(kv => Math.Abs(kv.Key - stepsAhead)).Value;
-        var delta = Apply(_model.Predict(Features(history, stepsAhead)), c.DeadBand, c.Damping);
+        var delta = Apply(_model.Predict(Features(history, stepsAhead)), c.DeadBand, c.Damping) + c.Momentum * FreshChange(history);
         var estimate = Math.Max(0, last + delta);
         return new Interval(estimate, Math.Max(0, Math.Min(estimate, last + delta + c.Lo)), Math.Max(estimate, last + delta + c.Hi));
     }

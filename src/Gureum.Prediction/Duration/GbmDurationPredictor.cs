@@ -40,22 +40,29 @@ public enum DurationPoint
 /// priority, declared time limit, GPU model speed, hour of day and day of week, and running
 /// statistics of jobs that already ended: the global, per-user, per-lab, per-project, per-QoS,
 /// per-name-stem and per-"shape" (identical resources and class: usually the same workload)
-/// medians, counts and last values.</para>
+/// medians, counts and last values, and the user's modes (see below).</para>
 /// <para>Training: on the features each job had when it was predicted (else as of its end) and its
 /// log run time; first after <see cref="GbmDurationOptions.MinTrainRows"/> jobs ended, then every
 /// <see cref="GbmDurationOptions.RetrainEvery"/> more. Before the first model: the shape's median,
-/// then the user's, then the global one. Interval: the 10th and 90th percentiles of the last
-/// out-of-sample log residuals (prediction at submit vs actual).</para>
+/// then the user's, then the global one. Point estimate: w·trees + (1 − w)·mode + δ in log run time,
+/// where the mode is the densest ×4 window of the user's last jobs of the same class (else all the
+/// user's, else everyone's) and w and δ are chosen at each retraining to optimise
+/// <see cref="GbmDurationOptions.Point"/> on the out-of-sample predictions of jobs that have ended
+/// (a wide, many-peaked run-time distribution such as serving-instance lifetimes is better served
+/// by its mode than by the trees' log mean). Interval: the 10th and 90th percentiles of the last
+/// out-of-sample log residuals of that blend (prediction at submit vs actual).</para>
 /// </summary>
 public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : OnlineDurationPredictor
 {
-    private const int Width = 31;
+    private const int Width = 33;
     private readonly GbmDurationOptions _o = options ?? new GbmDurationOptions();
     private readonly RollingMedian _global = new(1000);
-    private readonly Dictionary<string, RollingMedian>[] _keyed = [.. Enumerable.Range(0, 6).Select(_ => new Dictionary<string, RollingMedian>(StringComparer.Ordinal))];
-    private readonly Dictionary<string, (float[] Features, double LogEstimate)> _atSubmit = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RollingMedian>[] _keyed = [.. Enumerable.Range(0, 7).Select(_ => new Dictionary<string, RollingMedian>(StringComparer.Ordinal))];
+    private readonly Dictionary<string, (float[] Features, double Model, double Mode, double Blend)> _atSubmit = new(StringComparer.Ordinal);
     private readonly List<(float[] Features, float Label)> _rows = [];
     private readonly RollingMedian _residuals = new((options ?? new GbmDurationOptions()).ResidualWindow);
+    private readonly Queue<(double Model, double Mode, double Actual)> _outOfSample = new();
+    private double _weight = 1;
     private GbmRegressor? _model;
     private int _sinceTrain;
 
@@ -76,7 +83,9 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
         if (_atSubmit.Remove(spec.Id, out var seen))
         {
             features = seen.Features;
-            _residuals.Add(y - seen.LogEstimate);
+            _residuals.Add(y - seen.Blend);
+            _outOfSample.Enqueue((seen.Model, seen.Mode, y));
+            while (_outOfSample.Count > _o.ResidualWindow) _outOfSample.Dequeue();
         }
         else
         {
@@ -112,8 +121,10 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
             logEstimate = FirstKnown(f[ShapeMedian], f[UserMedian], f[GlobalMedian], Math.Log(GlobalMedianDurationPredictor.Prior + 1));
         }
 
-        _atSubmit[spec.Id] = (f, logEstimate);
-        var raw = logEstimate;
+        var mode = FirstKnown(f[GroupMode], f[UserMode], _global.DensestCenter(ModeWidth), Math.Log(GlobalMedianDurationPredictor.Prior + 1));
+        var raw = _weight * logEstimate + (1 - _weight) * mode;
+        _atSubmit[spec.Id] = (f, logEstimate, mode, raw);
+        logEstimate = raw;
         var keys = Keys(spec);
         Remember(_userSubmits, keys[0], spec.SubmitTime.UtcTicks);
         Remember(_shapeSubmits, keys[2], spec.SubmitTime.UtcTicks);
@@ -144,11 +155,11 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
 
         _model = GbmRegressor.Train(x, y, _o.Gbm);
         _sinceTrain = 0;
-        _shift = _o.Point switch
+        (_weight, _shift) = _o.Point switch
         {
-            DurationPoint.MinMedianApe => BestShift(r => Math.Abs(Math.Exp(-r) - 1), minimize: true),
-            DurationPoint.MaxWithin2 => BestShift(r => Math.Abs(r) <= Math.Log(2) ? 1 : 0, minimize: false),
-            _ => 0,
+            DurationPoint.MinMedianApe => BestBlend(r => Math.Abs(Math.Exp(-r) - 1), minimize: true),
+            DurationPoint.MaxWithin2 => BestBlend(r => Math.Abs(r) <= Math.Log(2) ? 1 : 0, minimize: false),
+            _ => (1, 0),
         };
         Trainings++;
         // The residual window keeps the previous model's residuals: they are still out of sample.
@@ -156,22 +167,34 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
 
     private double _shift;
 
-    /// <summary>The log shift δ (from a grid over −1.5..1) that optimises the point objective on the
-    /// recent out-of-sample residuals r: prediction = model + δ, and the score is taken on r − δ.</summary>
-    private double BestShift(Func<double, double> score, bool minimize)
+    /// <summary>The blend weight w (of the trees against the group mode, from 0, ¼, …, 1) and the log
+    /// shift δ (from a grid over −1.5..1) that optimise the point objective on the recent
+    /// out-of-sample predictions: estimate = w·model + (1 − w)·mode + δ, each part as it was
+    /// predicted at submit (so only jobs that ended before now are used). Ties keep the larger w.</summary>
+    private (double Weight, double Shift) BestBlend(Func<double, double> score, bool minimize)
     {
-        if (_residuals.Count < 100) return 0;
-        var rs = Enumerable.Range(0, 101).Select(i => _residuals.Quantile(i / 100.0)).ToArray();
-        double best = 0, bestValue = double.NaN;
-        for (var d = -1.5; d <= 1.0001; d += 0.05)
+        if (_outOfSample.Count < 100) return (1, 0);
+        var rows = _outOfSample.ToArray();
+        var values = new double[rows.Length];
+        double bestW = 1, bestD = 0, bestValue = double.NaN;
+        for (var w = 1.0; w >= -1e-9; w -= 0.25)
         {
-            var values = rs.Select(r => score(r - d)).ToArray();
-            var v = minimize ? Stats.Median(values) : values.Average();
-            if (double.IsNaN(bestValue) || (minimize ? v < bestValue - 1e-9 : v > bestValue + 1e-9)) (best, bestValue) = (d, v);
+            for (var d = -1.5; d <= 1.0001; d += 0.05)
+            {
+                for (var i = 0; i < rows.Length; i++) values[i] = score(rows[i].Actual - (w * rows[i].Model + (1 - w) * rows[i].Mode + d));
+                var v = minimize ? Stats.Median(values) : values.Average();
+                if (double.IsNaN(bestValue) || (minimize ? v < bestValue - 1e-9 : v > bestValue + 1e-9)) (bestW, bestD, bestValue) = (Math.Max(0, w), d, v);
+            }
         }
 
-        return best;
+        return (bestW, bestD);
     }
+
+    /// <summary>Width (in log run time) of the window whose densest position is a group's mode: ×4, so
+    /// an estimate at its centre is within 2× of every run time inside it.</summary>
+    private static readonly double ModeWidth = Math.Log(4);
+
+    private const int GroupMode = 31, UserMode = 32;
 
     private const int GlobalMedian = 9, UserMedian = 10, ShapeMedian = 14;
 
@@ -179,7 +202,7 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
     {
         var r = s.Resources;
         var shape = string.Create(CultureInfo.InvariantCulture, $"{r.Gpus}|{r.GpuMilli}|{r.Cpus}|{r.MemoryGiB}|{r.Nodes}|{s.QosClass}|{string.Join(',', s.GpuModels)}|{s.Lab}");
-        return [s.User, s.Lab, shape, s.Project, s.QosClass ?? "", NameStem(s)];
+        return [s.User, s.Lab, shape, s.Project, s.QosClass ?? "", NameStem(s), s.User + "|" + s.QosClass];
     }
 
     /// <summary>Name (else command) with digits, hex ids and separators dropped: "bert-ft-0032" → "bert-ft".</summary>
@@ -232,6 +255,9 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
         f[27] = Recent(_userSubmits, keys[0], t, TimeSpan.TicksPerMinute * 10);
         f[28] = Recent(_userSubmits, keys[0], t, TimeSpan.TicksPerHour);
         f[29] = Recent(_shapeSubmits, keys[2], t, TimeSpan.TicksPerHour);
+        // Modes (densest ×4 window of log run time) of the user's jobs of this class and of all the user's jobs.
+        f[GroupMode] = Window(6, keys[6]) is { } g ? (float)g.DensestCenter(ModeWidth) : float.NaN;
+        f[UserMode] = user is null ? float.NaN : (float)user.DensestCenter(ModeWidth);
         f[30] = _userSubmits.TryGetValue(keys[0], out var q) && q.Count > 0 ? (float)Math.Log((t - q.Last()) / (double)TimeSpan.TicksPerSecond + 1) : float.NaN;
         return f;
     }

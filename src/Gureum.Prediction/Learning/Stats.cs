@@ -62,6 +62,25 @@ public sealed class RollingMedian(int capacity)
     /// <summary>Quantile of the window; NaN when empty.</summary>
     public double Quantile(double q) => Stats.QuantileSorted(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_sorted), q);
 
+    /// <summary>The centre of the densest interval of length <paramref name="width"/> over the window
+    /// (the most values within ±width/2; the earliest such interval on ties): a mode that a spread
+    /// of far-off values does not pull away. NaN when empty.</summary>
+    public double DensestCenter(double width)
+    {
+        if (_sorted.Count == 0) return double.NaN;
+        double best = _sorted[0];
+        var bestCount = 0;
+        var j = 0;
+        for (var i = 0; i < _sorted.Count; i++)
+        {
+            if (j < i) j = i;
+            while (j < _sorted.Count && _sorted[j] <= _sorted[i] + width) j++;
+            if (j - i > bestCount) (bestCount, best) = (j - i, (_sorted[i] + _sorted[j - 1]) / 2);
+        }
+
+        return best;
+    }
+
     private void Insert(double v)
     {
         var i = _sorted.BinarySearch(v);

@@ -45,7 +45,7 @@ public static partial class PredictorEvaluation
         if (series.Count > 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"demand: each series split in time ({o.TrainFraction:P0} / {1 - o.TrainFraction:P0}); the model is fitted once on the earlier part and forecasts every later origin from the history up to it; MASE = test MAE / in-sample MAE of the daily seasonal naive forecast (Hyndman & Koehler), per horizon. Helios demand = running + pending GPUs, averaged over 5-minute steps (the autoscaler's grid; per minute the series is a step function that the model only ties with last value); datacenter series are CPU utilisation (no GPU series at 5 min exists in the data)."));
+                $"demand: each series split in time ({o.TrainFraction:P0} / {1 - o.TrainFraction:P0}); the model is fitted once on the earlier part and forecasts every later origin from the history up to it; MASE = test MAE / in-sample MAE of the daily seasonal naive forecast (Hyndman & Koehler), per horizon. Helios demand = running + pending GPUs, averaged over 5-minute steps (the autoscaler's grid; a step series that rarely moves within an hour, so last value is hard to beat: the model's gain there is the validated share of a fresh step that follows, a 5-minute mean showing only part of a step taken inside it); datacenter series are CPU utilisation (no GPU series at 5 min exists in the data)."));
         }
     }
 

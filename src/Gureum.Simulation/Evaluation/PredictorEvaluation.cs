@@ -68,7 +68,7 @@ public static partial class PredictorEvaluation
             }
 
             var trace = TraceLoader.Load(path, format);
-            var result = ScoreDurations(trace.Jobs, o.TrainFraction, leftCensoredAtEpoch: format == TraceFormat.Dlrm ? trace.Epoch : null);
+            var result = ScoreDurations(trace.Jobs, o.TrainFraction, leftCensoredAtEpoch: format == TraceFormat.Dlrm ? trace.Epoch : null, censoredIds: trace.CensoredJobIds);
             into.AddRange(result.Comparisons.Select(c => c with { Dataset = trace.Name }));
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"duration/{trace.Name}: {result.Used} jobs in submission order, the last {1 - o.TrainFraction:P0} held back ({result.Scored} scored); {result.Censored} jobs censored by the trace window excluded; a job is learned from at submit + run time (the imported spec has no trace queueing); the model retrained {result.Trainings} times."));
@@ -82,13 +82,15 @@ public static partial class PredictorEvaluation
     /// Replays submissions and ends in time order through the learned predictor and the baselines;
     /// scores predictions for jobs submitted in the last (1 − trainFraction) of the order. Jobs
     /// ending at the trace's last end (right-censored) or, when given, submitted at the trace's first
-    /// instant (left-censored) are neither learned from nor scored.
+    /// instant (left-censored), and jobs in <paramref name="censoredIds"/> (the trace's own record of
+    /// censoring: a right-censored job that queued ends before the last end) are neither learned
+    /// from nor scored, by the model and the baselines alike.
     /// </summary>
-    internal static DurationScores ScoreDurations(IReadOnlyList<JobSpec> jobs, double trainFraction, DateTimeOffset? leftCensoredAtEpoch = null, GbmDurationOptions? modelOptions = null)
+    internal static DurationScores ScoreDurations(IReadOnlyList<JobSpec> jobs, double trainFraction, DateTimeOffset? leftCensoredAtEpoch = null, GbmDurationOptions? modelOptions = null, IReadOnlySet<string>? censoredIds = null)
     {
         var withDuration = jobs.Where(j => j.Duration is not null).ToList();
         var lastEnd = withDuration.Count == 0 ? DateTimeOffset.MinValue : withDuration.Max(j => j.SubmitTime + j.Duration!.Value);
-        var used = withDuration.Where(j => j.SubmitTime + j.Duration!.Value < lastEnd && (leftCensoredAtEpoch is not { } e || j.SubmitTime > e)).ToList();
+        var used = withDuration.Where(j => j.SubmitTime + j.Duration!.Value < lastEnd && (leftCensoredAtEpoch is not { } e || j.SubmitTime > e) && censoredIds?.Contains(j.Id) != true).ToList();
         var censored = withDuration.Count - used.Count;
         var model = new GbmDurationPredictor(modelOptions);
         var baselines = new OnlineDurationPredictor[] { new GlobalMedianDurationPredictor(), new UserMedianDurationPredictor(), new TimeLimitDurationPredictor() };

@@ -20,7 +20,7 @@ internal static class DlrmImporter
     private static readonly string[] Required =
         ["instance_sn", "role", "app_name", "cpu_request", "gpu_request", "memory_request", "creation_time", "scheduled_time", "deletion_time"];
 
-    private readonly record struct Row(string Id, string App, string Role, long Submit, long Start, long? End, ResourceRequest Resources);
+    private readonly record struct Row(string Id, string App, string Role, long Submit, long Start, long? End, ResourceRequest Resources, bool LeftCensored);
 
     public static ImportResult Load(string path, TraceLoadOptions options, BadRowLog log)
     {
@@ -65,7 +65,7 @@ internal static class DlrmImporter
                     if (memGiB < 0) throw t.Error("memory_request", "memory_request is negative.", Fix);
                     var appName = t.String(app, pool, "Give the app_name.");
                     var roleName = t.String(role, pool, "Give the role (CN or HN).");
-                    rows.Add(new Row(id, appName, roleName, submit, start, deletion, ResourceRequest.FromTrace(gpus, 0, cpus, memGiB)));
+                    rows.Add(new Row(id, appName, roleName, submit, start, deletion, ResourceRequest.FromTrace(gpus, 0, cpus, memGiB), creation is null));
                     if (creation is null) leftCensored++;
                     if (deletion is null) rightCensored++;
                     if (scheduled is null && creation is not null) unscheduled++;
@@ -79,8 +79,10 @@ internal static class DlrmImporter
         }
 
         var jobs = new List<JobSpec>(rows.Count);
+        var censored = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in rows)
         {
+            if (r.End is null || r.LeftCensored) censored.Add(r.Id);
             jobs.Add(new JobSpec
             {
                 Id = r.Id,
@@ -105,6 +107,6 @@ internal static class DlrmImporter
             "rdma_request, disk_request and max_instance_per_node (anti-affinity) are not carried by JobSpec: ignored.",
         };
         if (unscheduled > 0) notes.Add($"{unscheduled} instances have a creation_time but no scheduled_time: taken to start at creation.");
-        return new ImportResult(jobs, notes, []);
+        return new ImportResult(jobs, notes, [], censored);
     }
 }

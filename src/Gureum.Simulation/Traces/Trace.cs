@@ -88,6 +88,11 @@ public sealed record Trace
 
     /// <summary>Absolute time of trace second 0.</summary>
     public required DateTimeOffset Epoch { get; init; }
+
+    /// <summary>Jobs whose recorded run time is cut by the trace window (started before it or still
+    /// running at its end): their <see cref="JobSpec.Duration"/> is a bound, not the run time. Empty
+    /// when the format records none.</summary>
+    public IReadOnlySet<string> CensoredJobIds { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }
 
 /// <summary>

@@ -50,6 +50,7 @@ public static class TraceLoader
             BadRowsSkipped = log.Count,
             BadRowMessages = [.. log.Messages],
             Epoch = options.Epoch,
+            CensoredJobIds = result.Censored ?? new HashSet<string>(StringComparer.Ordinal),
         };
     }
 
@@ -78,4 +79,4 @@ public static class TraceLoader
 }
 
 /// <summary>What an importer hands back to <see cref="TraceLoader"/>.</summary>
-internal sealed record ImportResult(List<JobSpec> Jobs, List<string> Notes, IReadOnlyList<TraceNode> Fleet);
+internal sealed record ImportResult(List<JobSpec> Jobs, List<string> Notes, IReadOnlyList<TraceNode> Fleet, IReadOnlySet<string>? Censored = null);

@@ -64,3 +64,14 @@ public sealed class DemandForecasterTests
         Assert.Equal(0, f.Fits);
     }
 }
+
+public sealed class FreshChangeTests
+{
+    [Theory]
+    [InlineData(new double[] { 4, 4, 6 }, 2)]     // flat, then moved: a fresh step
+    [InlineData(new double[] { 4, 5, 6 }, 0)]     // was already moving
+    [InlineData(new double[] { 4, 4, 4 }, 0)]     // no step
+    [InlineData(new double[] { 4, 6 }, 0)]        // too short to tell
+    public void FreshChange_LastThreePoints_ReturnsStepOnlyAfterFlat(double[] history, double expected) =>
+        Assert.Equal(expected, GbmDemandForecaster.FreshChange(history));
+}

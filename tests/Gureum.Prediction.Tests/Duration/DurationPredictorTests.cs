@@ -109,6 +109,43 @@ public sealed class DurationPredictorTests
     }
 
     [Fact]
+    public void ScoreDurations_CensoredIds_NeitherLearnedNorScored()
+    {
+        var jobs = Workload(1000);
+        var censored = jobs.Where((_, i) => i % 4 == 0).Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        var all = PredictorEvaluation.ScoreDurations(jobs, 0.7, modelOptions: new GbmDurationOptions { MinTrainRows = 100, RetrainEvery = 200 });
+        var cut = PredictorEvaluation.ScoreDurations(jobs, 0.7, modelOptions: new GbmDurationOptions { MinTrainRows = 100, RetrainEvery = 200 }, censoredIds: censored);
+        Assert.Equal(all.Used - 250, cut.Used);
+        Assert.Equal(all.Censored + 250, cut.Censored);
+        Assert.Equal(cut.Used - (int)(cut.Used * 0.7), cut.Scored);
+    }
+
+    [Fact]
+    public void PredictSeconds_BimodalUser_BlendedEstimateWithin2xOfMostJobs()
+    {
+        // 70% of the user's jobs take ~100 s, 30% ~10,000 s, with nothing at submit telling them apart:
+        // the trees' log mean (~400 s) is within 2x of neither; the validated blend and shift must be.
+        var rng = new Random(5);
+        var p = new GbmDurationPredictor(new GbmDurationOptions { MinTrainRows = 100, RetrainEvery = 200 });
+        int hits = 0, scored = 0;
+        for (var i = 0; i < 1500; i++)
+        {
+            var d = (rng.NextDouble() < 0.7 ? 100 : 10_000) * Math.Exp(rng.NextDouble() * 0.4 - 0.2);
+            var j = Job($"b{i:D4}", i * 20_000, d, "bimodal");
+            var e = p.PredictSeconds(j, j.SubmitTime).Estimate;
+            if (i >= 1000)
+            {
+                scored++;
+                if (e >= d / 2 && e <= d * 2) hits++;
+            }
+
+            p.Observe(j, j.Duration!.Value, j.SubmitTime + j.Duration.Value);
+        }
+
+        Assert.True(hits >= 0.6 * scored, $"within 2x: {hits} of {scored}");
+    }
+
+    [Fact]
     public void PredictSeconds_Interval_ContainsEstimateAndIsNonNegative()
     {
         var p = new GbmDurationPredictor(new GbmDurationOptions { MinTrainRows = 50, RetrainEvery = 100 });

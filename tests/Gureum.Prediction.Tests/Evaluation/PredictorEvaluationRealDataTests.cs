@@ -6,7 +6,7 @@ namespace Gureum.Prediction.Tests.Evaluation;
 /// <summary>
 /// The measured claims of the README's Predictors table, on the real data: these fail (in CI) if a
 /// model stops beating a baseline it was measured to beat. The comparisons it does not win yet
-/// (DLRM durations; Helios demand, where the model ties last value) are printed, and only bounded.
+/// (Helios demand at some horizons, where the model ties last value) are printed, and only bounded.
 /// </summary>
 public sealed class PredictorEvaluationRealDataTests(ITestOutputHelper output)
 {
@@ -23,19 +23,15 @@ public sealed class PredictorEvaluationRealDataTests(ITestOutputHelper output)
     }
 
     [RealDataFact]
-    public void Duration_Openb_ModelBeatsEveryBaselineOnBothMetrics_DlrmGapBounded()
+    public void Duration_OpenbAndDlrm_ModelBeatsEveryBaselineOnBothMetrics()
     {
         var r = Run("duration");
-        foreach (var c in r.Comparisons.Where(c => c.Dataset.StartsWith("openb", StringComparison.Ordinal)))
-            Assert.True(c.BeatsAllBaselines, $"{c}");
-        Assert.Equal(2, r.Comparisons.Count(c => c.Dataset.StartsWith("openb", StringComparison.Ordinal)));
-        // DLRM (serving-instance lifetimes): not won yet; measured within 0.05 of the best baseline.
-        foreach (var c in r.Comparisons.Where(c => c.Dataset.Contains("DLRM", StringComparison.Ordinal)))
-            Assert.True(Math.Abs(c.Model.Value - c.BestBaseline!.Value) < 0.05, $"{c}");
+        Assert.Equal(4, r.Comparisons.Count);
+        foreach (var c in r.Comparisons) Assert.True(c.BeatsAllBaselines, $"{c}");
     }
 
     [RealDataFact]
-    public void Demand_DatacenterSeries_ModelBeatsBothBaselinesAtEveryHorizon_HeliosNoWorseThanLastValue()
+    public void Demand_DatacenterSeries_ModelBeatsBothBaselinesAtEveryHorizon_HeliosWithinOnePercentOfLastValue()
     {
         var r = Run("demand");
         var dc = r.Comparisons.Where(c => !c.Dataset.StartsWith("helios", StringComparison.Ordinal)).ToList();
@@ -46,8 +42,11 @@ public sealed class PredictorEvaluationRealDataTests(ITestOutputHelper output)
         foreach (var c in helios)
         {
             Assert.True(c.Model.Value < c.Baselines.Single(b => b.Predictor == "seasonal-naive").Value, $"{c}");
-            Assert.True(c.Model.Value <= c.Baselines.Single(b => b.Predictor == "last-value").Value * 1.03, $"{c}");
+            Assert.True(c.Model.Value <= c.Baselines.Single(b => b.Predictor == "last-value").Value * 1.01, $"{c}");
         }
+
+        // The fresh-step share wins where the validation part showed it (measured: 4 of 12).
+        Assert.True(helios.Count(c => c.BeatsAllBaselines) >= 4, string.Join("\n", helios));
     }
 
     [RealDataFact]

@@ -36,6 +36,8 @@ public sealed class DlrmImporterTests
         Assert.Equal(64, byId["i1"].Resources.Cpus);
         Assert.Contains(t.Notes, n => n.StartsWith("2 instances created before", StringComparison.Ordinal));
         Assert.Contains(t.Notes, n => n.StartsWith("2 instances still alive", StringComparison.Ordinal));
+        // i3 queued 10 s, so its cut run ends before the last timestamp: only the trace's own record marks it.
+        Assert.Equal(["i0", "i1", "i3"], t.CensoredJobIds.Order(StringComparer.Ordinal));
     }
 
     [Fact]
