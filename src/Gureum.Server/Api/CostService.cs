@@ -47,9 +47,42 @@ public static class CostService
     /// one allocation charges (<see cref="CostAllocator.Share"/>). Null when the job declares no
     /// duration and no time limit, or no offer fits it: the gate cannot predict and admits.
     /// </summary>
-    public static decimal? PredictJobUsd(JobSpec spec, IReadOnlyList<Offer> offers)
+    public static decimal? PredictJobUsd(JobSpec spec, IReadOnlyList<Offer> offers) =>
+        (spec.Duration ?? spec.TimeLimit) is { } run && run > TimeSpan.Zero ? PredictUsd(spec, offers, run) : null;
+
+    /// <summary>
+    /// Predicted remaining cost of an admitted job (the gate's "committed" cost): its declared
+    /// <c>duration</c>, else <c>time_limit</c>, less the work it saved in earlier runs and, while it
+    /// runs, the time of its current run; priced as <see cref="PredictJobUsd"/>. 0 when the job
+    /// declares neither (nothing to predict from), is held, or has ended.
+    /// </summary>
+    public static decimal RemainingUsd(JobRecord job, IReadOnlyList<Offer> offers, DateTimeOffset now)
     {
-        if ((spec.Duration ?? spec.TimeLimit) is not { } run || run <= TimeSpan.Zero) return null;
+        if (job.Status is not (JobStatus.Pending or JobStatus.Running) || (job.Status == JobStatus.Pending && job.Hold is not null)) return 0;
+        if ((job.Spec.Duration ?? job.Spec.TimeLimit) is not { } run) return 0;
+        var left = run - job.WorkSaved;
+        if (job.Status == JobStatus.Running && job.RunStartedAt is { } started) left -= now - started;
+        return left > TimeSpan.Zero ? PredictUsd(job.Spec, offers, left) ?? 0 : 0;
+    }
+
+    /// <summary>Predicted remaining cost of a lab's running and queued (not held) jobs: Σ <see cref="RemainingUsd"/>.</summary>
+    public static async Task<decimal> CommittedUsdAsync(IControlPlaneStore store, IReadOnlyList<Offer> offers, string lab, DateTimeOffset now, CancellationToken ct)
+    {
+        decimal sum = 0;
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListJobsAsync(new JobQuery { Lab = lab, Statuses = [JobStatus.Pending, JobStatus.Running], Limit = 1000, Cursor = cursor }, ct);
+            foreach (var j in page.Items) sum += RemainingUsd(j, offers, now);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        return sum;
+    }
+
+    /// <summary>Cost of running <paramref name="spec"/> for <paramref name="run"/> at the cheapest price of its
+    /// share on an offer it fits (see <see cref="PredictJobUsd"/>); null when no offer fits.</summary>
+    public static decimal? PredictUsd(JobSpec spec, IReadOnlyList<Offer> offers, TimeSpan run)
+    {
         var r = spec.Resources;
         decimal? best = null;
         foreach (var o in offers)

@@ -156,9 +156,15 @@ public sealed partial class ControlLoopService(
     /// </summary>
     private async Task CheckBudgetsAsync(LeaderTerm term, DateTimeOffset now, CancellationToken ct)
     {
-        var labs = (await store.ListLabsAsync(ct)).Where(l => l.MonthlyBudgetUsd is > 0).ToList();
-        if (labs.Count == 0) return;
-        var spent = await CostService.SpentThisMonthAsync(store, now, ct);
+        var all = await store.ListLabsAsync(ct);
+        var labs = all.Where(l => l.MonthlyBudgetUsd is > 0).ToList();
+        var spent = labs.Count == 0 ? null : await CostService.SpentThisMonthAsync(store, now, ct);
+        // Budget holds: a new month, a raised or removed budget, or jobs that ended cheaper than
+        // predicted may let held jobs in; released ones are picked up by the next sync.
+        var released = await CostEndpoints.ReevaluateHoldsAsync(store, runtime.Offers, all, spent, now, ct);
+        foreach (var r in released) LogHoldReleased(log, r.Id, r.Spec.Lab);
+        if (released.Count > 0) signal.Set();
+        if (spent is null) return;
         var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
         foreach (var lab in labs)
         {
@@ -171,6 +177,9 @@ public sealed partial class ControlLoopService(
             }
         }
     }
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Budget hold of job {JobId} (lab {Lab}) released: the lab's budget now allows it")]
+    private static partial void LogHoldReleased(ILogger logger, string jobId, string lab);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Budget alert: {Message}")]
     private static partial void LogBudgetAlert(ILogger logger, string message);
