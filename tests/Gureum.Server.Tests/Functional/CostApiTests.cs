@@ -11,7 +11,7 @@ namespace Gureum.Server.Tests.Functional;
 /// Cost and budgets end to end on a real <c>gureum serve</c> (local backend charged at
 /// <c>--local-price</c> 3600 USD/h = 1 USD/s, so a one-second job costs real money): jobs run, spend
 /// accrues, /api/v1/cost rows add up to the total and are scoped by lab, a budget set just above the
-/// spend fires the 50 % and 80 % alerts (not 100 %) as events, a job predicted over budget is refused
+/// spend fires the 50 % and 80 % alerts (not 100 %) as events, a job predicted over budget is held
 /// with the budget reason and an admin override admits it.
 /// </summary>
 [Collection(ServerCollection.Name)]
@@ -107,20 +107,18 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Equal(["0.5", "0.8"], after.AlertsFired);
         Assert.Contains("Budget alert", _server.Output, StringComparison.Ordinal);
 
-        // A job predicted at 1 h × 1 USD/s × its share is over what is left: refused with the reason.
+        // A job predicted at 1 h × 1 USD/s × its share is over what is left: accepted but held with the reason
+        // (BudgetHoldTests follows a held job to its release).
         var big = Spec("big", "sleep 1", "time_limit: 1h\n");
-        using (var held = await ApiClient.SubmitAsync(_alice, big))
-        {
-            var body = await held.Content.ReadAsStringAsync();
-            Assert.Equal(HttpStatusCode.Conflict, held.StatusCode);
-            Assert.Contains("budget: over budget: lab nlp", body, StringComparison.Ordinal);
-        }
+        var held = await ApiClient.SubmitOkAsync(_alice, big);
+        Assert.Equal(JobStatuses.Pending, held.Status);
+        Assert.StartsWith("held: budget — lab nlp would reach $", held.Hold, StringComparison.Ordinal);
         using (var notAdmin = await _alice.PostAsync("api/v1/jobs?override=budget", new StringContent(big, Encoding.UTF8, "application/yaml")))
             Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
         using (var overridden = await _admin.PostAsync("api/v1/jobs?override=budget", new StringContent(Spec("big", "sleep 1", "time_limit: 1h\n", lab: "nlp"), Encoding.UTF8, "application/yaml")))
             Assert.Equal(HttpStatusCode.Created, overridden.StatusCode);
-        // The other lab has no budget: the same job is admitted there.
-        await ApiClient.SubmitOkAsync(_victor, big);
+        // The other lab has no budget: the same job is admitted there, not held.
+        Assert.Null((await ApiClient.SubmitOkAsync(_victor, big)).Hold);
     }
 
     [Fact]
