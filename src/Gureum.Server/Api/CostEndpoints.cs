@@ -2,6 +2,7 @@ using Gureum.Contracts.Api;
 using Gureum.Core.Cloud;
 using Gureum.Core.Domain;
 using Gureum.Cost.Allocation;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Cost.Reports;
 using Gureum.Persistence;
@@ -23,6 +24,18 @@ public sealed record CostRowDto(string Key, decimal CostUsd, decimal ExactUsd, d
 /// <summary>A cost report over [since, until): allocated rows, the idle row (admins only) and the total.</summary>
 public sealed record CostReportDto(string By, DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<CostRowDto> Rows, decimal IdleUsd, decimal TotalUsd, bool Scoped);
 
+/// <summary>An hour of spend the detector flagged.</summary>
+/// <param name="Key">Lab, lab/project or lab/user.</param>
+/// <param name="Hour">Start of the UTC hour.</param>
+/// <param name="Usd">Allocated spend in that hour.</param>
+/// <param name="MedianUsd">Median hourly spend of the 24 hours before.</param>
+/// <param name="Score">Detector score in [0, 1].</param>
+public sealed record SpendAnomalyDto(string Key, DateTimeOffset Hour, decimal Usd, decimal MedianUsd, double Score);
+
+/// <summary><c>GET /api/v1/cost/anomalies</c>: the series scored and the hours flagged.</summary>
+public sealed record SpendAnomaliesDto(string By, DateTimeOffset Since, DateTimeOffset Until, string Detector, double Threshold,
+    IReadOnlyList<string> Series, int Hours, IReadOnlyList<SpendAnomalyDto> Anomalies);
+
 /// <summary>Body of <c>PUT /api/v1/labs/{lab}/budget</c>.</summary>
 /// <param name="MonthlyUsd">Budget per UTC calendar month in USD; null or 0 removes it.</param>
 public sealed record BudgetRequest(decimal? MonthlyUsd);
@@ -32,7 +45,7 @@ public sealed record BudgetDto(string Lab, decimal? MonthlyUsd, IReadOnlyList<de
     decimal? RemainingUsd, IReadOnlyList<string> AlertsFired);
 
 /// <summary>
-/// Cost and budget routes: <c>GET /cost</c>, <c>GET|PUT /labs/{lab}/budget</c>, <c>POST /jobs/{id}/release</c>
+/// Cost and budget routes: <c>GET /cost</c>, <c>GET /cost/anomalies</c>, <c>GET|PUT /labs/{lab}/budget</c>, <c>POST /jobs/{id}/release</c>
 /// (admins release a job held by the budget gate). Scoping: an admin
 /// sees every row and the idle row; a lab lead or researcher sees only their lab's rows (no idle
 /// row: idle is the pool's cost, not a lab's), so their total is their lab's allocated cost.
@@ -42,6 +55,7 @@ internal static class CostEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/cost", CostAsync).Produces<CostReportDto>().ProducesValidationProblem().WithTags("cost");
+        api.MapGet("/cost/anomalies", AnomaliesAsync).Produces<SpendAnomaliesDto>().ProducesValidationProblem().WithTags("cost");
         api.MapGet("/labs/{lab}/budget", GetBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status404NotFound).WithTags("cost");
         api.MapPut("/labs/{lab}/budget", PutBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status403Forbidden).WithTags("cost");
         api.MapPost("/jobs/{id}/release", ReleaseAsync).Produces<JobDto>().ProducesProblem(StatusCodes.Status403Forbidden)
@@ -81,6 +95,40 @@ internal static class CostEndpoints
         var rows = groups.Select((g, i) => new CostRowDto(g.Key, cents[i] / 100m, g.Usd, Math.Round(g.GpuHours, 6))).ToList();
         var idle = visible.Where(l => l.Kind == CostKind.Idle).Sum(l => l.AmountUsd);
         return Results.Ok(new CostReportDto(grouping.ToString().ToLowerInvariant(), from, to, rows, idle, totalCents, !caller.IsAdmin));
+    }
+
+    /// <summary>Default look-back of <c>GET /cost/anomalies</c>: 14 days of hours.</summary>
+    public static readonly TimeSpan AnomalyLookback = TimeSpan.FromDays(14);
+
+    private static async Task<IResult> AnomaliesAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? by, DateTimeOffset? since, DateTimeOffset? until,
+        double? threshold, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        var now = time.GetUtcNow();
+        var to = until ?? now;
+        var from = since ?? to - AnomalyLookback;
+        var grouping = (by ?? "lab").ToLowerInvariant();
+        var errors = new Dictionary<string, string[]>();
+        Func<CostLine, string>? key = grouping switch
+        {
+            "lab" => l => l.Lab,
+            "project" => l => $"{l.Lab}/{l.Project}",
+            "user" => l => $"{l.Lab}/{l.User}",
+            _ => null,
+        };
+        if (key is null) errors["by"] = [$"'{by}' is not a spend series grouping. To fix: use lab, project or user."];
+        if (to <= from) errors["until"] = [$"until ({to:O}) is not after since ({from:O}). To fix: give since < until (ISO 8601)."];
+        else if (to - from > TimeSpan.FromDays(400)) errors["since"] = ["the window is over 400 days. To fix: give a shorter since/until window."];
+        if (threshold is { } th && !(th > 0 && th <= 1)) errors["threshold"] = [$"{th} is out of range. To fix: give a score in (0, 1], e.g. 0.2."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var all = await CostService.HourlySpendAsync(store, key!, from, to, ct);
+        // Scoping as GET /cost: an admin sees every lab's series; others only their lab's.
+        var series = all.Where(kv => caller.IsAdmin || kv.Key == caller.Lab || kv.Key.StartsWith(caller.Lab + "/", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var limit = threshold ?? SpendAnomalies.DefaultThreshold;
+        var found = SpendAnomalies.DetectAll(series, limit).Select(a => new SpendAnomalyDto(a.Key, a.Hour, a.Usd, a.MedianUsd, a.Score)).ToList();
+        return Results.Ok(new SpendAnomaliesDto(grouping, from, to, "gureumRobust (NAB settings)", limit, series.Keys.Order(StringComparer.Ordinal).ToList(),
+            series.Values.FirstOrDefault()?.Length ?? 0, found));
     }
 
     private static async Task<IResult> GetBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, CancellationToken ct)

@@ -2,6 +2,7 @@ using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
 using Gureum.Cost.Allocation;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Cost.Metering;
 using Gureum.Persistence;
@@ -28,6 +29,24 @@ public static class CostService
         var (usage, bills) = await LiveMeter.LoadAsync(store, from, to, TimeSpan.Zero, ct);
         return CostAllocator.Allocate(Source, bills, usage);
     }
+
+    /// <summary>Hourly allocated spend per key over [from, to) (<see cref="SpendAnomalies.Hourly"/> over the live store's usage),
+    /// starting no earlier than the first node's start.</summary>
+    public static async Task<IReadOnlyDictionary<string, SpendPoint[]>> HourlySpendAsync(IControlPlaneStore store, Func<CostLine, string> key,
+        DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var (usage, bills) = await LiveMeter.LoadAsync(store, from, to, TimeSpan.Zero, ct);
+        // Hours before the first node existed are not zero spend, they are no history: start there.
+        if (bills.Count > 0 && bills.Min(b => b.Start) is var first && first > from) from = first;
+        return SpendAnomalies.Hourly(CostAllocator.Allocate(Source, bills, usage), usage, key, from, to);
+    }
+
+    /// <summary>Key of a live spend anomaly in the event log: <c>anomaly|lab|yyyy-MM-ddTHH</c>.</summary>
+    public static string AnomalyKey(string lab, DateTimeOffset hour) => $"anomaly|{lab}|{hour.UtcDateTime:yyyy-MM-ddTHH}";
+
+    /// <summary>The event message of a live spend anomaly: a machine-readable prefix, then what happened.</summary>
+    public static string AnomalyMessage(SpendAnomaly a) =>
+        $"spend-anomaly {AnomalyKey(a.Key, a.Hour)}: lab {a.Key} spent ${a.Usd:F2} in the hour from {a.Hour.UtcDateTime:yyyy-MM-dd HH:mm} UTC (median of the 24 h before ${a.MedianUsd:F2}; detector score {a.Score:F3} ≥ {SpendAnomalies.DefaultThreshold})";
 
     /// <summary>First instant of the UTC calendar month of <paramref name="now"/>.</summary>
     public static DateTimeOffset MonthStart(DateTimeOffset now) => new(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
@@ -98,7 +117,7 @@ public static class CostService
         return best is { } perHour ? Math.Round(perHour * (decimal)run.TotalHours * r.Nodes, 6) : null;
     }
 
-    /// <summary>Budget alerts already in the event log, as (lab, month, threshold) keys.</summary>
+    /// <summary>Budget alerts and spend anomalies already in the event log, as keys (<see cref="AlertKey"/>, <see cref="AnomalyKey"/>).</summary>
     public static async Task<HashSet<string>> FiredAlertsAsync(IControlPlaneStore store, CancellationToken ct)
     {
         var fired = new HashSet<string>(StringComparer.Ordinal);
@@ -107,7 +126,7 @@ public static class CostService
         {
             var page = await store.ListEventsAsync(new EventQuery { After = after, Limit = 1000 }, ct);
             foreach (var e in page.Items)
-                if (e.Event.Kind == EventKind.BudgetAlert && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
+                if (e.Event.Kind is EventKind.BudgetAlert or EventKind.SpendAnomaly && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
             if (page.Items.Count == 0 || page.NextCursor is null) break;
             after = page.Items[^1].Id;
         }
@@ -121,6 +140,9 @@ public static class CostService
     /// <summary>The event message of an alert: a machine-readable prefix, then <see cref="BudgetAlert.Message"/>.</summary>
     public static string AlertMessage(BudgetAlert a) => $"budget-alert {AlertKey(a.Lab, a.Month, a.Threshold)}: {a.Message}";
 
-    private static string? AlertKeyOf(string message) =>
-        message.StartsWith("budget-alert ", StringComparison.Ordinal) && message.IndexOf(':', 13) is var colon and > 13 ? message[13..colon] : null;
+    private static string? AlertKeyOf(string message)
+    {
+        var prefix = message.StartsWith("budget-alert ", StringComparison.Ordinal) ? 13 : message.StartsWith("spend-anomaly ", StringComparison.Ordinal) ? 14 : 0;
+        return prefix > 0 && message.IndexOf(": ", prefix, StringComparison.Ordinal) is var colon and > 0 ? message[prefix..colon] : null;
+    }
 }

@@ -69,6 +69,13 @@ public sealed class CostApiTests : IAsyncLifetime
         var billed = nodes.Sum(n => (n.PricePerHour ?? 0) * (decimal)Math.Ceiling((until - (n.RequestedAt > since ? n.RequestedAt : since)).TotalSeconds) / 3600);
         Assert.True(billed > 1, $"billed {billed}");
         Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.000001m, billed + 0.000001m);
+        // Spend anomalies: both labs' hourly series are scored (a few minutes of history: nothing to flag yet); a
+        // researcher sees only their lab's series.
+        var anomalies = await ApiClient.GetAsync<SpendAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
+        Assert.Equal(["nlp", "vision"], anomalies.Series);
+        Assert.InRange(anomalies.Hours, 1, 2); // from the local node's start (this test's server), not 14 days of made-up zeros
+        Assert.Empty(anomalies.Anomalies);
+        Assert.Equal(["vision"], (await ApiClient.GetAsync<SpendAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -133,6 +140,12 @@ public sealed class CostApiTests : IAsyncLifetime
         using var bad = await _admin.GetAsync("api/v1/cost?by=color");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("\"by\"", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var badBy = await _admin.GetAsync("api/v1/cost/anomalies?by=color&threshold=2");
+        Assert.Equal(HttpStatusCode.BadRequest, badBy.StatusCode);
+        var problem = await badBy.Content.ReadAsStringAsync();
+        Assert.Contains("\"by\"", problem, StringComparison.Ordinal);
+        Assert.Contains("\"threshold\"", problem, StringComparison.Ordinal);
+        using (var r = await anon.GetAsync("api/v1/cost/anomalies")) Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
         using var other = await _victor.GetAsync("api/v1/labs/nlp/budget");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
