@@ -5,8 +5,9 @@ using Gureum.Scheduling;
 namespace Gureum.Autoscaling;
 
 /// <summary>
-/// A named policy: a scheduler profile plus an autoscaler. Decide = reject jobs that can never
-/// run, schedule, then buy or release capacity for what is left.
+/// A named policy: a scheduler profile plus an autoscaler. Decide = set held jobs aside (they wait
+/// with their hold as the reason: neither started nor rejected, and no capacity is bought for them),
+/// reject jobs that can never run, schedule, then buy or release capacity for what is left.
 /// </summary>
 public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutoscalerPolicy autoscaler) : IDecisionCore
 {
@@ -21,10 +22,13 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
     {
         var actions = new List<PlanAction>();
         List<JobView>? runnable = null;
+        List<JobView>? held = null;
         for (var i = 0; i < snapshot.Pending.Count; i++)
         {
             var job = snapshot.Pending[i];
-            if (autoscaler.CanEverRun(job.Spec, snapshot, out var reason))
+            var isHeld = job.Hold is not null;
+            string? reason = null;
+            if (!isHeld && autoscaler.CanEverRun(job.Spec, snapshot, out reason))
             {
                 runnable?.Add(job);
                 continue;
@@ -34,7 +38,8 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
                 runnable = new List<JobView>(snapshot.Pending.Count);
                 for (var k = 0; k < i; k++) runnable.Add(snapshot.Pending[k]);
             }
-            actions.Add(new RejectJob(job.Id, reason));
+            if (isHeld) (held ??= []).Add(job);
+            else actions.Add(new RejectJob(job.Id, reason!));
         }
         var view = runnable is null ? snapshot : snapshot with { Pending = runnable };
         var scheduled = scheduler.Schedule(view);
@@ -43,6 +48,7 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
         actions.AddRange(capacity.Actions);
         var reasons = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
         foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = w.Reason;
+        foreach (var h in held ?? []) reasons[h.Id] = h.Hold!;
         return new Plan(actions, capacity.WakeAt) { WaitReasons = reasons };
     }
 }

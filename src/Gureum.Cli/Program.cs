@@ -13,6 +13,7 @@ foreach (var c in ClusterCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in TenancyCommands.Create()) root.Subcommands.Add(c);
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CostCommand.Create());
+root.Subcommands.Add(ReleaseCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 return await CliRunner.RunAsync(root, args);

@@ -78,6 +78,22 @@ public interface IControlPlaneStore : IRunHandleStore, IAsyncDisposable
     /// <param name="ct">Cancels waiting; a batch already committing still commits.</param>
     ValueTask<SubmitResult> SubmitAsync(JobSpec spec, string specText, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="SubmitAsync(JobSpec, string, DateTimeOffset, CancellationToken)"/>, the job held
+    /// when <paramref name="hold"/> is given: it is committed pending with that reason and a
+    /// <see cref="EventKind.JobHeld"/> event in the same transaction, and the control loop never
+    /// starts it until <see cref="ReleaseHoldAsync"/>.
+    /// </summary>
+    ValueTask<SubmitResult> SubmitAsync(JobSpec spec, string specText, string? hold, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Release a held pending job: clears its hold and records a <see cref="EventKind.JobReleased"/>
+    /// event with <paramref name="reason"/>, durably; the leader's control loop picks it up at its
+    /// next <see cref="IDurableClusterStore.SyncAsync"/>. Idempotent: a job that is not held (or no
+    /// longer pending) is returned unchanged and nothing is recorded. Null for an unknown job.
+    /// </summary>
+    ValueTask<JobRecord?> ReleaseHoldAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
+
     ValueTask<JobRecord?> GetJobAsync(string jobId, CancellationToken ct);
 
     /// <summary>Jobs matching a filter, newest first, in pages (keyset paging on the submission sequence).</summary>

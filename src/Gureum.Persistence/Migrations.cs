@@ -113,6 +113,15 @@ internal static class Migrations
             at BIGINT NOT NULL,
             PRIMARY KEY (zone, gpu_model));
         """,
+        // 2: held jobs (budget gate): the hold reason on the job, and releases for the leader to pick up.
+        """
+        ALTER TABLE jobs ADD COLUMN hold TEXT NULL;
+        CREATE TABLE hold_releases (
+            id {ID},
+            job_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at BIGINT NOT NULL);
+        """,
     ];
 
     /// <summary>The newest schema version.</summary>

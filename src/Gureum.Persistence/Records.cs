@@ -66,6 +66,12 @@ public sealed record JobRecord
     public int? ExitCode { get; init; }
     /// <summary>Someone asked to cancel it and it had not ended then.</summary>
     public bool CancelRequested { get; init; }
+    /// <summary>Why the job is held (pending, never started until released), or null.</summary>
+    public string? Hold { get; init; }
+    /// <summary>When the current run started (null unless running).</summary>
+    public DateTimeOffset? RunStartedAt { get; init; }
+    /// <summary>Work saved by earlier runs (a requeued job resumes from here).</summary>
+    public TimeSpan WorkSaved { get; init; }
     public string Id => Spec.Id;
 }
 
@@ -80,7 +86,7 @@ public enum SubmitRejectionKind
     DuplicateId,
 }
 
-/// <summary>Outcome of <see cref="IControlPlaneStore.SubmitAsync"/>: the accepted job, or why not.</summary>
+/// <summary>Outcome of <see cref="IControlPlaneStore.SubmitAsync(Gureum.Core.Domain.JobSpec, string, string?, DateTimeOffset, CancellationToken)"/>: the accepted job, or why not.</summary>
 public readonly record struct SubmitResult(JobRecord? Job, SubmitRejectionKind? Rejection, string? Reason)
 {
     public bool Accepted => Job is not null;
@@ -95,6 +101,8 @@ public sealed record JobQuery
     public string? User { get; init; }
     /// <summary>Any of these statuses; null or empty = all.</summary>
     public IReadOnlyList<JobStatus>? Statuses { get; init; }
+    /// <summary>True: only held jobs; false: only jobs not held; null: both.</summary>
+    public bool? Held { get; init; }
     /// <summary>Page size, 1..1000. Default 50.</summary>
     public int Limit { get; init; } = 50;
     /// <summary>The <see cref="Page{T}.NextCursor"/> of the previous page; null for the first page.</summary>

@@ -102,7 +102,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     public async Task MigrateAsync_FreshDatabase_ReachesCurrentVersionWithEveryTable()
     {
         Assert.Equal(SchemaInfo.CurrentVersion, await Store.GetSchemaVersionAsync(default));
-        foreach (var table in new[] { "labs", "users", "tokens", "jobs", "cancel_requests", "job_runs", "nodes", "events", "run_handles", "leader", "spot_trouble" })
+        foreach (var table in new[] { "labs", "users", "tokens", "jobs", "cancel_requests", "job_runs", "nodes", "events", "run_handles", "leader", "spot_trouble", "hold_releases" })
             Assert.Equal("0", (await QueryRawAsync($"SELECT COUNT(*) FROM {table}"))[0][0]);
     }
 
@@ -537,6 +537,68 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await loop2.CancelAsync("j1", "x", default);
         Assert.Equal(JobStatus.Cancelled, (await Store.GetJobAsync("j1", default))!.Status);
         Assert.NotNull(ds);
+    }
+
+    [StoreFact]
+    public async Task SubmitAsync_Held_NeverStartedSurvivesRestartUntilReleasedByAnotherReplica()
+    {
+        await SeedTenancyAsync(Store);
+        const string reason = "held: budget — lab nlp would reach $1500.00 of $1234.56 this month";
+        var r = await Store.SubmitAsync(Spec("held"), "name: held\n", reason, Time.GetUtcNow(), default);
+        Assert.True(r.Accepted, r.Reason);
+        Assert.Equal(reason, r.Job!.Hold);
+        await SubmitOkAsync(Store, Spec("free"));
+        var (ds, loop, backend) = await OpenLoopAsync(Store);
+        await ds.AddNodeAsync(Node.Create("f1", Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        var plan = await loop.RunOnceAsync(default);
+        Assert.Equal(["free"], backend.Started); // room for both (2 + 2 of 4 GPUs), only the free one starts
+        Assert.Equal(reason, plan.WaitReasons["held"]);
+        Assert.DoesNotContain(plan.Actions, a => a is ProvisionNode or RejectJob);
+        Assert.Equal([JobStatus.Pending, JobStatus.Running], new[] { "held", "free" }.Select(id => Store.GetJobAsync(id, default).AsTask().Result!.Status));
+        Assert.Equal(["held"], (await Store.ListJobsAsync(new JobQuery { Held = true }, default)).Items.Select(j => j.Id));
+        Assert.Equal(["free"], (await Store.ListJobsAsync(new JobQuery { Held = false }, default)).Items.Select(j => j.Id));
+
+        // Restart: the hold is durable; the new leader still skips the job.
+        var restarted = await OpenAsync();
+        var (ds2, loop2, backend2) = await OpenLoopAsync(restarted);
+        Assert.Equal(reason, (await ds2.GetJobAsync("held", default))!.Hold);
+        await loop2.RunOnceAsync(default);
+        Assert.Empty(backend2.Started);
+
+        // Another replica (the API) releases it; the leader picks that up at its next sync and starts it.
+        var replica = await OpenAsync();
+        Assert.Null(await replica.ReleaseHoldAsync("nope", "x", Time.GetUtcNow(), default));
+        var released = await replica.ReleaseHoldAsync("held", "released by admin root", Time.GetUtcNow(), default);
+        Assert.Null(released!.Hold);
+        Assert.Null((await replica.ReleaseHoldAsync("held", "again", Time.GetUtcNow(), default))!.Hold); // idempotent, nothing recorded
+        await ds2.SyncAsync(Time.GetUtcNow(), default);
+        Assert.Null((await ds2.GetJobAsync("held", default))!.Hold);
+        await loop2.RunOnceAsync(default);
+        Assert.Equal(["held"], backend2.Started);
+        Assert.Equal([EventKind.JobSubmitted, EventKind.JobHeld, EventKind.JobReleased, EventKind.JobStarted],
+            (await replica.ListEventsAsync(new EventQuery { JobId = "held" }, default)).Items.Select(e => e.Event.Kind));
+        Assert.NotNull(ds);
+    }
+
+    [StoreFact]
+    public async Task ControlLoop_HoldAndRelease_RecordedAndWrittenThrough()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        var (ds, loop, backend) = await OpenLoopAsync(Store);
+        await ds.AddNodeAsync(Node.Create("f1", Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        Assert.Equal("held: test", (await loop.HoldAsync("j1", "held: test", default))!.Hold);
+        await loop.RunOnceAsync(default);
+        Assert.Empty(backend.Started);
+        Assert.Equal("held: test", (await (await OpenAsync()).GetJobAsync("j1", default))!.Hold); // written through
+        await loop.ReleaseAsync("j1", "released: test", default);
+        Assert.Null((await Store.GetJobAsync("j1", default))!.Hold);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(["j1"], backend.Started);
+        Assert.Null(await loop.HoldAsync("nope", "x", default));
+        Assert.Null((await loop.HoldAsync("j1", "held: too late", default))!.Hold); // running: no hold
+        Assert.Equal([EventKind.JobSubmitted, EventKind.JobHeld, EventKind.JobReleased, EventKind.JobStarted],
+            (await Store.ListEventsAsync(new EventQuery { JobId = "j1" }, default)).Items.Select(e => e.Event.Kind));
     }
 
     // ---- leader lease ---------------------------------------------------------------------

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Gureum.Cost.Allocation;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Cost.Focus;
 using Gureum.Cost.Forecasting;
@@ -35,6 +37,7 @@ internal static class CostCommand
         cmd.Subcommands.Add(Budget());
         cmd.Subcommands.Add(Forecast());
         cmd.Subcommands.Add(Recommend());
+        cmd.Subcommands.Add(Anomalies());
         return cmd;
     }
 
@@ -355,6 +358,60 @@ internal static class CostCommand
                     Console.WriteLine($"  {g.Count()} × {model} → {g.First().ToModel} ({g.Key}, {g.First().ToPerGpuHour:F4} USD/GPU-h): {g.Sum(r => r.MonthlySavingUsd):F2} USD/month");
             }
             if (!any) throw new CliException("nothing to recommend on.", "pass --source NAME (a replay or live source in the ledger) and/or --utilization DIR.");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Anomalies()
+    {
+        var by = new Option<string>("--by") { Description = "lab | project | user: one hourly spend series per lab, lab/project or lab/user.", DefaultValueFactory = _ => "lab" };
+        var since = new Option<string?>("--since") { Description = "First day (YYYY-MM-DD, UTC), inclusive. Default: the source's first usage." };
+        var until = new Option<string?>("--until") { Description = "Last day, exclusive. Default: the source's last usage." };
+        var source = SourceOption();
+        var threshold = new Option<double>("--threshold") { Description = $"Flag hours scoring at least this (0–1). Default {SpendAnomalies.DefaultThreshold}: NAB's corpus-optimal threshold for this detector on realAWSCloudwatch.", DefaultValueFactory = _ => SpendAnomalies.DefaultThreshold };
+        var ledger = LedgerOption();
+        var cmd = new Command("anomalies", "Spend anomalies: each lab's hourly allocated spend scored one hour at a time by the streaming detector used for NAB (same settings for every series); flagged hours listed. Exit 0 (with or without anomalies), 2 bad input.")
+        {
+            by, since, until, source, threshold, ledger,
+        };
+        cmd.SetAction(p =>
+        {
+            var grouping = p.GetValue(by)!.ToLowerInvariant();
+            Func<CostLine, string> key = grouping switch
+            {
+                "lab" => l => l.Lab,
+                "project" => l => $"{l.Lab}/{l.Project}",
+                "user" => l => $"{l.Lab}/{l.User}",
+                _ => throw new CliException($"--by '{p.GetValue(by)}' is not a spend series grouping.", "use --by lab, project or user."),
+            };
+            var th = p.GetValue(threshold);
+            if (!(th > 0 && th <= 1)) throw new CliException($"--threshold {th} is out of range.", "give a score in (0, 1], e.g. 0.2.");
+            var a = Day(p.GetValue(since), "--since");
+            var b = Day(p.GetValue(until), "--until");
+            using var l = OpenLedger(p.GetValue(ledger)!);
+            var sources = l.Sources().Select(x => x.Source)
+                .Where(x => !x.StartsWith("focus:", StringComparison.Ordinal) && (p.GetValue(source) is not { } prefix || x.StartsWith(prefix, StringComparison.Ordinal))).ToList();
+            if (sources.Count == 0) throw new CliException("the ledger has no metered usage to look at.", "write one with 'gureum replay … --ledger PATH' (FOCUS imports have no hourly usage), or check --source.");
+            var t = new Table().AddColumns("source", grouping, "hour (UTC)", "USD", "median USD (24 h before)", "score");
+            var found = 0;
+            foreach (var src in sources)
+            {
+                var usage = l.Usage(src, a, b);
+                if (usage.Count == 0) continue;
+                var from = a is { } d0 ? new DateTimeOffset(d0.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : usage.Min(u => u.Start);
+                var to = b is { } d1 ? new DateTimeOffset(d1.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : usage.Max(u => u.End);
+                var series = SpendAnomalies.Hourly(l.Lines(src, a, b).Where(x => x.Source == src), usage, key, from, to);
+                var anomalies = SpendAnomalies.DetectAll(series, th);
+                Console.WriteLine($"{src}: {series.Count} series × {series.Values.FirstOrDefault()?.Length ?? 0} hours, {anomalies.Count} anomalous hours");
+                found += anomalies.Count;
+                foreach (var x in anomalies)
+                    t.AddRow(Markup.Escape(src), Markup.Escape(x.Key), x.Hour.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                        x.Usd.ToString("N2", CultureInfo.InvariantCulture), x.MedianUsd.ToString("N2", CultureInfo.InvariantCulture), x.Score.ToString("F3", CultureInfo.InvariantCulture));
+            }
+            if (AnsiConsole.Profile.Width < 120) AnsiConsole.Profile.Width = 120;
+            if (found > 0) AnsiConsole.Write(t);
+            Console.WriteLine($"{found} anomalous hours (detector gureumRobust, default settings; threshold {th.ToString(CultureInfo.InvariantCulture)}).");
             return ExitCodes.Ok;
         });
         return cmd;

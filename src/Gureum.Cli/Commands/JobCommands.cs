@@ -90,6 +90,7 @@ internal static class JobCommands
             Add("attempts", job.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (job.ExitCode is { } c) Add("exit code", c.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (job.WaitReason is not null && job.Status == JobStatuses.Pending) Add("waiting because", job.WaitReason);
+            if (job.Hold is not null) Add("held", $"{job.Hold} (an admin releases it with 'gureum release {job.Id}')");
             AnsiConsole.Write(grid);
             var events = await client.JobEventsAsync(job.Id, ct);
             if (events.Items.Count > 0)

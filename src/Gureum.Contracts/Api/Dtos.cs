@@ -62,6 +62,9 @@ public sealed record JobDto
     public int? ExitCode { get; init; }
     /// <summary>A cancel was asked for and is on its way.</summary>
     public bool CancelRequested { get; init; }
+    /// <summary>Why a pending job is held (e.g. <c>held: budget — lab nlp would reach $120.00 of $100.00 …</c>); it
+    /// is not started until an admin releases it (<c>POST /api/v1/jobs/{id}/release</c>) or the budget allows it. Null when not held.</summary>
+    public string? Hold { get; init; }
 
     /// <summary>Whether <see cref="Status"/> is an end state (the job will not change any more).</summary>
     public bool IsTerminal() => Status is JobStatuses.Completed or JobStatuses.Failed or JobStatuses.Cancelled or JobStatuses.Unschedulable;

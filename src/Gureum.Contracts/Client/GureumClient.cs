@@ -125,6 +125,10 @@ public sealed class GureumClient : IDisposable
     public Task<JobDto> CancelAsync(string id, CancellationToken ct) =>
         SendAsync<JobDto>(HttpMethod.Post, $"api/v1/jobs/{Uri.EscapeDataString(id)}/cancel", null, ct);
 
+    /// <summary><c>POST /api/v1/jobs/{id}/release</c>: an admin releases a held job (409 when it is not held).</summary>
+    public Task<JobDto> ReleaseAsync(string id, CancellationToken ct) =>
+        SendAsync<JobDto>(HttpMethod.Post, $"api/v1/jobs/{Uri.EscapeDataString(id)}/release", null, ct);
+
     /// <summary><c>GET /api/v1/jobs/{id}/events</c>.</summary>
     public Task<PageDto<EventDto>> JobEventsAsync(string id, CancellationToken ct) =>
         GetAsync<PageDto<EventDto>>($"api/v1/jobs/{Uri.EscapeDataString(id)}/events", ct);

@@ -24,6 +24,12 @@ public enum EventKind
     JobLost,
     /// <summary>A lab's month-to-date spend crossed one of its budget alert thresholds (once per threshold per month).</summary>
     BudgetAlert,
+    /// <summary>A job was accepted but held (e.g. its predicted cost would take its lab over budget); it waits for a release.</summary>
+    JobHeld,
+    /// <summary>A held job was released (by an admin, or because its lab's budget now allows it) and may be scheduled.</summary>
+    JobReleased,
+    /// <summary>A lab's hourly spend was flagged as anomalous by the streaming detector.</summary>
+    SpendAnomaly,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>

@@ -79,6 +79,35 @@ public sealed class ControlLoop(
         return job;
     }
 
+    /// <summary>
+    /// Hold a pending job: it stays pending and the decision core skips it until
+    /// <see cref="ReleaseAsync"/>. Records <see cref="EventKind.JobHeld"/> with the reason. A job
+    /// that is not pending, or already held with this reason, is returned unchanged and nothing is
+    /// recorded. Null for an unknown job.
+    /// </summary>
+    public async ValueTask<JobView?> HoldAsync(string jobId, string reason, CancellationToken ct)
+    {
+        var job = await store.GetJobAsync(jobId, ct);
+        if (job is not { Status: JobStatus.Pending } || job.Hold == reason) return job;
+        job = await store.SetHoldAsync(jobId, reason, ct);
+        await store.AppendEventAsync(new ClusterEvent(time.GetUtcNow(), EventKind.JobHeld, jobId, null, reason), ct);
+        return job;
+    }
+
+    /// <summary>
+    /// Release a held job so the next decision may start it; records <see cref="EventKind.JobReleased"/>
+    /// with the reason. A job that is not held is returned unchanged and nothing is recorded
+    /// (idempotent). Null for an unknown job.
+    /// </summary>
+    public async ValueTask<JobView?> ReleaseAsync(string jobId, string reason, CancellationToken ct)
+    {
+        var job = await store.GetJobAsync(jobId, ct);
+        if (job is not { Status: JobStatus.Pending, Hold: not null }) return job;
+        job = await store.SetHoldAsync(jobId, null, ct);
+        await store.AppendEventAsync(new ClusterEvent(time.GetUtcNow(), EventKind.JobReleased, jobId, null, reason), ct);
+        return job;
+    }
+
     /// <summary>One decision: snapshot, decide, apply. Returns the plan that was applied.</summary>
     public async ValueTask<Plan> RunOnceAsync(CancellationToken ct)
     {

@@ -42,6 +42,13 @@ public interface IClusterStore
     /// </summary>
     ValueTask<JobView?> CancelJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// Put a hold on a pending job (<paramref name="hold"/> is the reason) or release it (null). A
+    /// held job stays pending and is skipped by the decision core. Returns the job, unchanged when it
+    /// is not pending (a hold only matters in the queue); null for an unknown job. Idempotent.
+    /// </summary>
+    ValueTask<JobView?> SetHoldAsync(string jobId, string? hold, CancellationToken ct);
+
     /// <summary>Mark a pending job as never runnable.</summary>
     ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
 

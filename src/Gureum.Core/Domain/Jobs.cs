@@ -53,6 +53,12 @@ public sealed record JobView
     public IReadOnlyList<Placement> Placements { get; init; } = [];
     /// <summary>Why it is still waiting, as the last decision explained it.</summary>
     public string? WaitReason { get; init; }
+    /// <summary>
+    /// Why the job is held, or null: a held job stays pending and the decision core never starts it
+    /// (nor buys capacity for it) until the hold is released (<see cref="Control.IClusterStore.SetHoldAsync"/>).
+    /// Set by admission (e.g. the budget gate: <c>held: budget — …</c>).
+    /// </summary>
+    public string? Hold { get; init; }
 
     public string Id => Spec.Id;
 }

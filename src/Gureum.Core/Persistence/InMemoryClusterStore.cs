@@ -317,6 +317,19 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     }
 
     /// <inheritdoc />
+    public ValueTask<JobView?> SetHoldAsync(string jobId, string? hold, CancellationToken ct)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job)) return ValueTask.FromResult<JobView?>(null);
+        if (job.Status != JobStatus.Pending || job.Hold == hold) return ValueTask.FromResult<JobView?>(job);
+        var next = job with { Hold = hold };
+        _jobs[jobId] = next;
+        var i = _pending.BinarySearch(job, BySeq);
+        if (i < 0) throw new InvalidOperationException($"Job {jobId} is not in the queue.");
+        _pending = _pending.SetItem(i, next);
+        return ValueTask.FromResult<JobView?>(next);
+    }
+
+    /// <inheritdoc />
     public ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
     {
         var job = _jobs[jobId];

@@ -66,7 +66,7 @@ public static class BudgetGate
         var projected = request.SpentThisMonthUsd + request.CommittedUsd + Math.Max(0, request.PredictedJobUsd);
         if (budget is null) return new GateDecision(GateVerdict.Admit, null, projected, 0);
         if (projected <= budget.MonthlyUsd) return new GateDecision(GateVerdict.Admit, null, projected, budget.MonthlyUsd);
-        var reason = $"over budget: lab {request.Lab} has spent ${request.SpentThisMonthUsd:F2} this month, running jobs will add ${request.CommittedUsd:F2} and this job is predicted at ${request.PredictedJobUsd:F2}: ${projected:F2} > monthly budget ${budget.MonthlyUsd:F2}";
+        var reason = $"budget — lab {request.Lab} would reach ${projected:F2} of ${budget.MonthlyUsd:F2} this month (over budget: spent ${request.SpentThisMonthUsd:F2} + running and queued jobs ${request.CommittedUsd:F2} + this job ${request.PredictedJobUsd:F2})";
         return request.AdminOverride
             ? new GateDecision(GateVerdict.AdmitOverridden, reason + " (admin override)", projected, budget.MonthlyUsd)
             : new GateDecision(GateVerdict.Hold, reason, projected, budget.MonthlyUsd);

@@ -179,6 +179,23 @@ public sealed class CostLedger : IDisposable
             },
             ("src", source), ("a", since?.ToDateTime(TimeOnly.MinValue)), ("b", until?.ToDateTime(TimeOnly.MinValue)));
 
+    /// <summary>The usage records of exactly <paramref name="source"/> (runs overlapping [since, until) when given).</summary>
+    public IReadOnlyList<UsageRecord> Usage(string source, DateOnly? since = null, DateOnly? until = null) =>
+        Query("""
+            SELECT job_id, run_index, node_id, lab, project, user_name, start_at, end_at, milli_gpus, cpus, memory_gib, gpu_model, offer_id, market, price_per_hour, outcome
+            FROM usage WHERE source = $src AND ($a IS NULL OR end_at >= $a) AND ($b IS NULL OR start_at < $b)
+            ORDER BY start_at, job_id, run_index, node_id
+            """,
+            r => new UsageRecord
+            {
+                JobId = r.GetString(0), RunIndex = r.GetInt32(1), NodeId = r.GetString(2), Lab = r.GetString(3), Project = r.GetString(4), User = r.GetString(5),
+                Start = new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(6), DateTimeKind.Utc)), End = new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(7), DateTimeKind.Utc)),
+                MilliGpus = r.GetInt32(8), Cpus = r.GetDouble(9), MemoryGiB = r.GetDouble(10), GpuModel = r.IsDBNull(11) ? null : r.GetString(11), OfferId = r.GetString(12),
+                Market = Enum.Parse<Gureum.Core.Cloud.Market>(r.GetString(13)), PricePerHourAtStart = r.GetDecimal(14),
+                Outcome = r.IsDBNull(15) ? null : Enum.Parse<RunOutcome>(r.GetString(15)),
+            },
+            ("src", source), ("a", since?.ToDateTime(TimeOnly.MinValue)), ("b", until?.ToDateTime(TimeOnly.MinValue)));
+
     /// <summary>Runs a read query; each row mapped by <paramref name="map"/>.</summary>
     public IReadOnlyList<T> Query<T>(string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] args)
     {

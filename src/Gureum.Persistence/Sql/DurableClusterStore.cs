@@ -25,6 +25,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     private readonly Dictionary<string, double> _quotas;
     private long _lastSeq;
     private long _lastCancel;
+    private long _lastRelease;
     private List<CancelRequest> _carriedCancels;
 
     private DurableClusterStore(SqlControlPlaneStore db, IReadOnlyList<Offer> offers, DurableClusterStoreOptions options, Dictionary<string, double> quotas)
@@ -86,6 +87,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
 
         store._lastSeq = (await Q("SELECT COALESCE(MAX(seq), 0) FROM jobs", r => r.L(0)))[0];
         store._lastCancel = (await Q("SELECT COALESCE(MAX(id), 0) FROM cancel_requests", r => r.L(0)))[0];
+        store._lastRelease = (await Q("SELECT COALESCE(MAX(id), 0) FROM hold_releases", r => r.L(0)))[0];
         await tx.CommitAsync(ct);
         return store;
     }
@@ -121,6 +123,15 @@ internal sealed class DurableClusterStore : IDurableClusterStore
                 requests.Add(request);
         _carriedCancels = [];
         foreach (var (id, _) in cancels) _lastCancel = Math.Max(_lastCancel, id);
+
+        // Holds released through the API (any replica): already cleared in the database, clear them here.
+        var releases = await _db.QueryAsync("SELECT id, job_id FROM hold_releases WHERE id > @r ORDER BY id",
+            c => c.P("r", _lastRelease), r => (Id: r.L(0), JobId: r.GetString(1)), ct);
+        foreach (var (id, jobId) in releases)
+        {
+            _lastRelease = Math.Max(_lastRelease, id);
+            await _mem.SetHoldAsync(jobId, null, ct);
+        }
 
         _quotas.Clear();
         foreach (var (lab, max) in await _db.QueryAsync("SELECT name, max_gpus FROM labs WHERE max_gpus IS NOT NULL", _ => { }, r => (r.GetString(0), r.Dbl(1)), ct))
@@ -200,6 +211,15 @@ internal sealed class DurableClusterStore : IDurableClusterStore
             await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, -1);
             return 0;
         }, ct);
+        return job;
+    }
+
+    public async ValueTask<JobView?> SetHoldAsync(string jobId, string? hold, CancellationToken ct)
+    {
+        var before = await _mem.GetJobAsync(jobId, ct);
+        var job = await _mem.SetHoldAsync(jobId, hold, ct);
+        if (job is null || before is not { Status: JobStatus.Pending } || before.Hold == hold) return job;
+        await _db.Writer.RunAsync(async w => await w.Command("UPDATE jobs SET hold = @h WHERE id = @i").P("h", hold).P("i", jobId).ExecAsync(), ct);
         return job;
     }
 

@@ -13,7 +13,7 @@ namespace Gureum.Persistence.Sql;
 internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlaneStoreOptions options) : IControlPlaneStore
 {
     internal const string JobColumns =
-        "seq, id, status, spec_json, spec_text, submitted_at, first_started_at, ended_at, attempts, placements, gpu_model, wait_reason, exit_code, cancel_requested, queued_since, run_started_at, work_saved";
+        "seq, id, status, spec_json, spec_text, submitted_at, first_started_at, ended_at, attempts, placements, gpu_model, wait_reason, exit_code, cancel_requested, queued_since, run_started_at, work_saved, hold";
 
     private readonly ILogger _log = options.LoggerFactory.CreateLogger("Gureum.Persistence");
     private GroupCommitWriter? _writer;
@@ -193,11 +193,31 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
 
     // ---- jobs -----------------------------------------------------------------------------
 
-    public async ValueTask<SubmitResult> SubmitAsync(JobSpec spec, string specText, DateTimeOffset now, CancellationToken ct)
+    public ValueTask<SubmitResult> SubmitAsync(JobSpec spec, string specText, DateTimeOffset now, CancellationToken ct) =>
+        SubmitAsync(spec, specText, null, now, ct);
+
+    public async ValueTask<SubmitResult> SubmitAsync(JobSpec spec, string specText, string? hold, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var json = Db.ToJson(spec); // serialize outside the writer: the writer is the bottleneck
-        return await Writer.SubmitAsync(new SubmitBatch.Request(spec, specText, json, now, CheckQuota: true), ct);
+        return await Writer.SubmitAsync(new SubmitBatch.Request(spec, specText, json, now, CheckQuota: true, Hold: hold), ct);
+    }
+
+    public async ValueTask<JobRecord?> ReleaseHoldAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var found = await Writer.RunAsync(async w =>
+        {
+            string? status = null, hold = null;
+            await using (var r = await w.Command("SELECT status, hold FROM jobs WHERE id = @i").P("i", jobId).ExecuteReaderAsync())
+                if (await r.ReadAsync()) { status = r.GetString(0); hold = r.S(1); }
+            if (status is null) return false;
+            if (status != nameof(JobStatus.Pending) || hold is null) return true;
+            await w.Command("UPDATE jobs SET hold = NULL WHERE id = @i").P("i", jobId).ExecAsync();
+            await w.Command("INSERT INTO hold_releases (job_id, reason, at) VALUES (@i, @r, @t)").P("i", jobId).P("r", reason).P("t", Db.T(now)).ExecAsync();
+            await InsertEventAsync(w, new ClusterEvent(now, EventKind.JobReleased, jobId, null, reason));
+            return true;
+        }, ct);
+        return found ? await GetJobAsync(jobId, ct) : null;
     }
 
     internal static async ValueTask InsertEventAsync(WriteContext w, ClusterEvent e) =>
@@ -222,6 +242,7 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
         if (query.User is not null) sql.Append(" AND user_name = @user");
         var statuses = query.Statuses ?? [];
         for (var i = 0; i < statuses.Count; i++) sql.Append(i == 0 ? " AND status IN (" : ", ").Append("@s").Append(i).Append(i == statuses.Count - 1 ? ")" : "");
+        if (query.Held is { } held) sql.Append(held ? " AND hold IS NOT NULL" : " AND hold IS NULL");
         if (before is not null) sql.Append(" AND seq < @before");
         sql.Append(" ORDER BY seq DESC LIMIT @limit");
         var rows = await QueryAsync(sql.ToString(), c =>
@@ -283,6 +304,7 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
             QueuedSince = QueuedSince,
             Placements = Record.Status == JobStatus.Running ? Placements : [],
             WaitReason = Record.WaitReason,
+            Hold = Record.Status == JobStatus.Pending ? Record.Hold : null,
         };
     }
 
@@ -304,6 +326,9 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
             WaitReason = r.S(11),
             ExitCode = r.NL(12) is { } x ? (int)x : null,
             CancelRequested = r.L(13) != 0,
+            Hold = r.S(17),
+            RunStartedAt = r.NTime(15),
+            WorkSaved = TimeSpan.FromTicks(r.L(16)),
         };
         return new JobRow(record, r.Time(14), r.NTime(15), TimeSpan.FromTicks(r.L(16)), placements);
     }

@@ -22,7 +22,8 @@ internal static class SubmitBatch
     /// <param name="SpecJson">The spec as JSON (serialized by the caller, off the writer's thread).</param>
     /// <param name="Now">Submission time.</param>
     /// <param name="CheckQuota">False for jobs the control loop adds itself.</param>
-    internal sealed record Request(JobSpec Spec, string SpecText, string SpecJson, DateTimeOffset Now, bool CheckQuota);
+    /// <param name="Hold">Why the job is held (it is accepted but not started until released), or null.</param>
+    internal sealed record Request(JobSpec Spec, string SpecText, string SpecJson, DateTimeOffset Now, bool CheckQuota, string? Hold = null);
 
     public static async ValueTask<SubmitResult[]> ExecuteAsync(WriteContext w, IReadOnlyList<Request> requests)
     {
@@ -34,7 +35,7 @@ internal static class SubmitBatch
         var accepted = new List<int>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
-            var (spec, _, _, _, checkQuota) = requests[i];
+            var (spec, _, _, _, checkQuota, _) = requests[i];
             var q = w.LabQueues[spec.Lab];
             if (!q.Exists)
                 results[i] = SubmitResult.Rejected(SubmitRejectionKind.UnknownLab, $"Lab '{spec.Lab}' does not exist. Ask an admin to create it, or submit to your own lab.");
@@ -61,7 +62,7 @@ internal static class SubmitBatch
             foreach (var i in chunk)
             {
                 var r = requests[i];
-                results[i] = SubmitResult.Ok(new JobRecord { Spec = r.Spec, SpecText = r.SpecText, Seq = seqs[r.Spec.Id], Status = JobStatus.Pending, SubmittedAt = r.Now });
+                results[i] = SubmitResult.Ok(new JobRecord { Spec = r.Spec, SpecText = r.SpecText, Seq = seqs[r.Spec.Id], Status = JobStatus.Pending, SubmittedAt = r.Now, Hold = r.Hold });
             }
         }
         return results;
@@ -112,17 +113,19 @@ internal static class SubmitBatch
     /// <summary>One round trip: the jobs (returning their sequence numbers) and their submitted events.</summary>
     private static async ValueTask<Dictionary<string, long>> InsertJobsAndEventsAsync(WriteContext w, List<Request> rows)
     {
-        var sql = new StringBuilder("INSERT INTO jobs (id, lab, user_name, project, name, status, spec_json, spec_text, submitted_at, queued_since) VALUES ");
+        var sql = new StringBuilder("INSERT INTO jobs (id, lab, user_name, project, name, status, spec_json, spec_text, submitted_at, queued_since, hold) VALUES ");
         for (var i = 0; i < rows.Count; i++)
         {
             var n = i.ToString(CultureInfo.InvariantCulture);
-            sql.Append(i == 0 ? "" : ", ").Append($"(@i{n}, @l{n}, @u{n}, @p{n}, @n{n}, 'Pending', @j{n}, @x{n}, @t{n}, @t{n})");
+            sql.Append(i == 0 ? "" : ", ").Append($"(@i{n}, @l{n}, @u{n}, @p{n}, @n{n}, 'Pending', @j{n}, @x{n}, @t{n}, @t{n}, @h{n})");
         }
         sql.Append(" RETURNING id, seq; INSERT INTO events (at, kind, job_id, node_id, message) VALUES ");
         for (var i = 0; i < rows.Count; i++)
         {
             var n = i.ToString(CultureInfo.InvariantCulture);
             sql.Append(i == 0 ? "" : ", ").Append($"(@t{n}, '{nameof(EventKind.JobSubmitted)}', @i{n}, NULL, 'submitted')");
+            // A held job's hold is recorded with its submission, in the same transaction.
+            if (rows[i].Hold is not null) sql.Append($", (@t{n}, '{nameof(EventKind.JobHeld)}', @i{n}, NULL, @h{n})");
         }
         var cmd = w.Command(sql.ToString());
         for (var i = 0; i < rows.Count; i++)
@@ -130,7 +133,7 @@ internal static class SubmitBatch
             var n = i.ToString(CultureInfo.InvariantCulture);
             var s = rows[i].Spec;
             cmd.P("i" + n, s.Id).P("l" + n, s.Lab).P("u" + n, s.User).P("p" + n, s.Project).P("n" + n, s.Name)
-                .P("j" + n, rows[i].SpecJson).P("x" + n, rows[i].SpecText).P("t" + n, Db.T(rows[i].Now));
+                .P("j" + n, rows[i].SpecJson).P("x" + n, rows[i].SpecText).P("t" + n, Db.T(rows[i].Now)).P("h" + n, rows[i].Hold);
         }
         var seqs = new Dictionary<string, long>(rows.Count, StringComparer.Ordinal);
         await using var r = await cmd.ExecuteReaderAsync();

@@ -1,5 +1,8 @@
+using Gureum.Contracts.Api;
+using Gureum.Core.Cloud;
 using Gureum.Core.Domain;
 using Gureum.Cost.Allocation;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Cost.Reports;
 using Gureum.Persistence;
@@ -21,6 +24,18 @@ public sealed record CostRowDto(string Key, decimal CostUsd, decimal ExactUsd, d
 /// <summary>A cost report over [since, until): allocated rows, the idle row (admins only) and the total.</summary>
 public sealed record CostReportDto(string By, DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<CostRowDto> Rows, decimal IdleUsd, decimal TotalUsd, bool Scoped);
 
+/// <summary>An hour of spend the detector flagged.</summary>
+/// <param name="Key">Lab, lab/project or lab/user.</param>
+/// <param name="Hour">Start of the UTC hour.</param>
+/// <param name="Usd">Allocated spend in that hour.</param>
+/// <param name="MedianUsd">Median hourly spend of the 24 hours before.</param>
+/// <param name="Score">Detector score in [0, 1].</param>
+public sealed record SpendAnomalyDto(string Key, DateTimeOffset Hour, decimal Usd, decimal MedianUsd, double Score);
+
+/// <summary><c>GET /api/v1/cost/anomalies</c>: the series scored and the hours flagged.</summary>
+public sealed record SpendAnomaliesDto(string By, DateTimeOffset Since, DateTimeOffset Until, string Detector, double Threshold,
+    IReadOnlyList<string> Series, int Hours, IReadOnlyList<SpendAnomalyDto> Anomalies);
+
 /// <summary>Body of <c>PUT /api/v1/labs/{lab}/budget</c>.</summary>
 /// <param name="MonthlyUsd">Budget per UTC calendar month in USD; null or 0 removes it.</param>
 public sealed record BudgetRequest(decimal? MonthlyUsd);
@@ -30,7 +45,8 @@ public sealed record BudgetDto(string Lab, decimal? MonthlyUsd, IReadOnlyList<de
     decimal? RemainingUsd, IReadOnlyList<string> AlertsFired);
 
 /// <summary>
-/// Cost and budget routes: <c>GET /cost</c>, <c>GET|PUT /labs/{lab}/budget</c>. Scoping: an admin
+/// Cost and budget routes: <c>GET /cost</c>, <c>GET /cost/anomalies</c>, <c>GET|PUT /labs/{lab}/budget</c>, <c>POST /jobs/{id}/release</c>
+/// (admins release a job held by the budget gate). Scoping: an admin
 /// sees every row and the idle row; a lab lead or researcher sees only their lab's rows (no idle
 /// row: idle is the pool's cost, not a lab's), so their total is their lab's allocated cost.
 /// </summary>
@@ -39,8 +55,11 @@ internal static class CostEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/cost", CostAsync).Produces<CostReportDto>().ProducesValidationProblem().WithTags("cost");
+        api.MapGet("/cost/anomalies", AnomaliesAsync).Produces<SpendAnomaliesDto>().ProducesValidationProblem().WithTags("cost");
         api.MapGet("/labs/{lab}/budget", GetBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status404NotFound).WithTags("cost");
         api.MapPut("/labs/{lab}/budget", PutBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status403Forbidden).WithTags("cost");
+        api.MapPost("/jobs/{id}/release", ReleaseAsync).Produces<JobDto>().ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithTags("jobs");
     }
 
     private static async Task<IResult> CostAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? by, DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct)
@@ -78,6 +97,40 @@ internal static class CostEndpoints
         return Results.Ok(new CostReportDto(grouping.ToString().ToLowerInvariant(), from, to, rows, idle, totalCents, !caller.IsAdmin));
     }
 
+    /// <summary>Default look-back of <c>GET /cost/anomalies</c>: 14 days of hours.</summary>
+    public static readonly TimeSpan AnomalyLookback = TimeSpan.FromDays(14);
+
+    private static async Task<IResult> AnomaliesAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? by, DateTimeOffset? since, DateTimeOffset? until,
+        double? threshold, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        var now = time.GetUtcNow();
+        var to = until ?? now;
+        var from = since ?? to - AnomalyLookback;
+        var grouping = (by ?? "lab").ToLowerInvariant();
+        var errors = new Dictionary<string, string[]>();
+        Func<CostLine, string>? key = grouping switch
+        {
+            "lab" => l => l.Lab,
+            "project" => l => $"{l.Lab}/{l.Project}",
+            "user" => l => $"{l.Lab}/{l.User}",
+            _ => null,
+        };
+        if (key is null) errors["by"] = [$"'{by}' is not a spend series grouping. To fix: use lab, project or user."];
+        if (to <= from) errors["until"] = [$"until ({to:O}) is not after since ({from:O}). To fix: give since < until (ISO 8601)."];
+        else if (to - from > TimeSpan.FromDays(400)) errors["since"] = ["the window is over 400 days. To fix: give a shorter since/until window."];
+        if (threshold is { } th && !(th > 0 && th <= 1)) errors["threshold"] = [$"{th} is out of range. To fix: give a score in (0, 1], e.g. 0.2."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var all = await CostService.HourlySpendAsync(store, key!, from, to, ct);
+        // Scoping as GET /cost: an admin sees every lab's series; others only their lab's.
+        var series = all.Where(kv => caller.IsAdmin || kv.Key == caller.Lab || kv.Key.StartsWith(caller.Lab + "/", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var limit = threshold ?? SpendAnomalies.DefaultThreshold;
+        var found = SpendAnomalies.DetectAll(series, limit).Select(a => new SpendAnomalyDto(a.Key, a.Hour, a.Usd, a.MedianUsd, a.Score)).ToList();
+        return Results.Ok(new SpendAnomaliesDto(grouping, from, to, "gureumRobust (NAB settings)", limit, series.Keys.Order(StringComparer.Ordinal).ToList(),
+            series.Values.FirstOrDefault()?.Length ?? 0, found));
+    }
+
     private static async Task<IResult> GetBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, CancellationToken ct)
     {
         var caller = BearerAuth.CallerOf(http);
@@ -85,7 +138,7 @@ internal static class CostEndpoints
         return Results.Ok(await BudgetOfAsync(store, l, time.GetUtcNow(), ct));
     }
 
-    private static async Task<IResult> PutBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, BudgetRequest? body, CancellationToken ct)
+    private static async Task<IResult> PutBudgetAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, LoopSignal signal, TimeProvider time, string lab, BudgetRequest? body, CancellationToken ct)
     {
         var caller = BearerAuth.CallerOf(http);
         if (!caller.CanSeeLab(lab) || await store.GetLabAsync(lab, ct) is not { } l) return Problems.NotFound($"Lab '{lab}'");
@@ -94,6 +147,7 @@ internal static class CostEndpoints
         if (body.MonthlyUsd is < 0) return Problems.Field("monthlyUsd", $"{body.MonthlyUsd} is negative. To fix: give USD per month of 0 or more (0 or null removes the budget).");
         var saved = l with { MonthlyBudgetUsd = body.MonthlyUsd is > 0 ? body.MonthlyUsd : null };
         if (!await store.UpdateLabAsync(saved, ct)) return Problems.NotFound($"Lab '{lab}'");
+        if ((await ReevaluateHoldsAsync(store, rt.Offers, [saved], null, time.GetUtcNow(), ct)).Count > 0) signal.Set();
         return Results.Ok(await BudgetOfAsync(store, saved, time.GetUtcNow(), ct));
     }
 
@@ -108,21 +162,89 @@ internal static class CostEndpoints
             lab.MonthlyBudgetUsd is { } b ? Math.Round(b - spent, 6) : null, fired);
     }
 
+    private static async Task<IResult> ReleaseAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, LoopSignal signal, TimeProvider time, string id, CancellationToken ct)
+    {
+        var caller = BearerAuth.CallerOf(http);
+        var job = await store.GetJobAsync(id, ct);
+        if (job is null || !caller.CanSeeLab(job.Spec.Lab)) return Problems.NotFound($"Job '{id}'");
+        if (!caller.IsAdmin)
+            return Problems.Forbidden($"Only an admin releases a held job. To fix: ask an admin to run 'gureum release {id}', or ask for the lab's budget to be raised (held jobs are released automatically when it allows them).");
+        if (job is not { Status: JobStatus.Pending, Hold: not null })
+            return Problems.Create(StatusCodes.Status409Conflict, "Not held", $"Job '{id}' is {job.Status} and not held; there is nothing to release. To fix: check 'gureum show {id}'.");
+        var released = await store.ReleaseHoldAsync(id, $"released by admin {caller.Name} (was {job.Hold})", time.GetUtcNow(), ct) ?? job;
+        signal.Set();
+        return Results.Ok(rt.Describe(released));
+    }
+
     /// <summary>
-    /// The forecast gate of the submit path: null to admit, else the 409 problem. The job is rejected
-    /// (nothing stored) when month-to-date spend + its predicted cost (<see cref="CostService.PredictJobUsd"/>)
-    /// exceeds its lab's budget, unless an admin passed <c>override=budget</c>.
+    /// The forecast gate of the submit path: the hold reason (<c>held: budget — lab X would reach $Y
+    /// of $Z …</c>) when the lab's month-to-date spend + the predicted remaining cost of its running
+    /// and queued jobs (<see cref="CostService.CommittedUsdAsync"/>) + this job's predicted cost
+    /// (<see cref="CostService.PredictJobUsd"/>) exceeds its monthly budget; null to admit (no budget,
+    /// or a job that declares no duration/time limit, which the gate cannot predict). A held job is
+    /// still accepted and stored; it waits until released. Note two submissions racing each other
+    /// each see the other's cost only once it is stored.
     /// </summary>
-    public static async Task<IResult?> GateAsync(IControlPlaneStore store, ControlPlaneRuntime rt, Caller caller, JobSpec spec, bool overrideBudget, DateTimeOffset now, CancellationToken ct)
+    public static async Task<string?> HoldReasonAsync(IControlPlaneStore store, ControlPlaneRuntime rt, JobSpec spec, DateTimeOffset now, CancellationToken ct)
     {
         if (await store.GetLabAsync(spec.Lab, ct) is not { MonthlyBudgetUsd: > 0 } lab) return null;
         if (CostService.PredictJobUsd(spec, rt.Offers) is not { } predicted) return null;
         var spent = (await CostService.SpentThisMonthAsync(store, now, ct)).GetValueOrDefault(lab.Name);
-        var decision = BudgetGate.Decide(new GateRequest(lab.Name, predicted, spent, 0, overrideBudget && caller.IsAdmin),
+        var committed = await CostService.CommittedUsdAsync(store, rt.Offers, lab.Name, now, ct);
+        var decision = BudgetGate.Decide(new GateRequest(lab.Name, predicted, spent, committed),
             new LabBudget(lab.Name, lab.MonthlyBudgetUsd!.Value, CostService.Thresholds));
-        if (decision.Verdict != GateVerdict.Hold) return null;
-        return Problems.Create(StatusCodes.Status409Conflict, "Over budget",
-            $"budget: {decision.Reason}. To fix: ask an admin to raise the lab's budget (PUT /api/v1/labs/{lab.Name}/budget) or to submit it with ?override=budget, or declare a shorter duration/time_limit.",
-            new Dictionary<string, object?> { ["reason"] = $"budget: {decision.Reason}", ["predictedUsd"] = predicted, ["spentUsd"] = Math.Round(spent, 6), ["budgetUsd"] = lab.MonthlyBudgetUsd });
+        return decision.Verdict == GateVerdict.Hold ? HeldPrefix + decision.Reason : null;
+    }
+
+    /// <summary>Start of every budget hold reason; only such holds are re-evaluated automatically.</summary>
+    public const string HeldPrefix = "held: ";
+
+    private const string BudgetHoldPrefix = HeldPrefix + "budget";
+
+    /// <summary>
+    /// Re-evaluate the budget holds of <paramref name="labs"/> (after a budget change, and by the
+    /// control loop on every budget check, so a new month or a raised budget releases them): a lab
+    /// without a budget any more releases all its held jobs; otherwise held jobs are released in
+    /// arrival order while spend + committed cost + the job's predicted cost stays within the budget,
+    /// each released job's cost counting as committed for the next, and the first that does not fit
+    /// stops the pass (no overtaking). Releases go through <see cref="IControlPlaneStore.ReleaseHoldAsync"/>
+    /// (event <c>JobReleased</c> with the reason). Returns the released jobs.
+    /// </summary>
+    public static async Task<IReadOnlyList<JobRecord>> ReevaluateHoldsAsync(IControlPlaneStore store, IReadOnlyList<Offer> offers, IReadOnlyList<Lab> labs,
+        IReadOnlyDictionary<string, decimal>? spentThisMonth, DateTimeOffset now, CancellationToken ct)
+    {
+        var released = new List<JobRecord>();
+        foreach (var lab in labs)
+        {
+            var held = new List<JobRecord>();
+            string? cursor = null;
+            do
+            {
+                var page = await store.ListJobsAsync(new JobQuery { Lab = lab.Name, Statuses = [JobStatus.Pending], Held = true, Limit = 1000, Cursor = cursor }, ct);
+                held.AddRange(page.Items.Where(j => j.Hold!.StartsWith(BudgetHoldPrefix, StringComparison.Ordinal)));
+                cursor = page.NextCursor;
+            } while (cursor is not null);
+            if (held.Count == 0) continue;
+            held.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+            if (lab.MonthlyBudgetUsd is not > 0)
+            {
+                foreach (var j in held)
+                    if (await store.ReleaseHoldAsync(j.Id, $"released: lab {lab.Name} has no budget any more", now, ct) is { } r) released.Add(r);
+                continue;
+            }
+            spentThisMonth ??= await CostService.SpentThisMonthAsync(store, now, ct);
+            var spent = spentThisMonth.GetValueOrDefault(lab.Name);
+            var committed = await CostService.CommittedUsdAsync(store, offers, lab.Name, now, ct);
+            var budget = lab.MonthlyBudgetUsd.Value;
+            foreach (var j in held)
+            {
+                var predicted = CostService.PredictJobUsd(j.Spec, offers) ?? 0;
+                var projected = spent + committed + predicted;
+                if (projected > budget) break;
+                if (await store.ReleaseHoldAsync(j.Id, $"released: budget — lab {lab.Name} now projects ${projected:F2} of ${budget:F2} with this job", now, ct) is { } r) released.Add(r);
+                committed += predicted;
+            }
+        }
+        return released;
     }
 }

@@ -2,6 +2,7 @@ using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
 using Gureum.Cost.Allocation;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Cost.Metering;
 using Gureum.Persistence;
@@ -29,6 +30,24 @@ public static class CostService
         return CostAllocator.Allocate(Source, bills, usage);
     }
 
+    /// <summary>Hourly allocated spend per key over [from, to) (<see cref="SpendAnomalies.Hourly"/> over the live store's usage),
+    /// starting no earlier than the first node's start.</summary>
+    public static async Task<IReadOnlyDictionary<string, SpendPoint[]>> HourlySpendAsync(IControlPlaneStore store, Func<CostLine, string> key,
+        DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var (usage, bills) = await LiveMeter.LoadAsync(store, from, to, TimeSpan.Zero, ct);
+        // Hours before the first node existed are not zero spend, they are no history: start there.
+        if (bills.Count > 0 && bills.Min(b => b.Start) is var first && first > from) from = first;
+        return SpendAnomalies.Hourly(CostAllocator.Allocate(Source, bills, usage), usage, key, from, to);
+    }
+
+    /// <summary>Key of a live spend anomaly in the event log: <c>anomaly|lab|yyyy-MM-ddTHH</c>.</summary>
+    public static string AnomalyKey(string lab, DateTimeOffset hour) => $"anomaly|{lab}|{hour.UtcDateTime:yyyy-MM-ddTHH}";
+
+    /// <summary>The event message of a live spend anomaly: a machine-readable prefix, then what happened.</summary>
+    public static string AnomalyMessage(SpendAnomaly a) =>
+        $"spend-anomaly {AnomalyKey(a.Key, a.Hour)}: lab {a.Key} spent ${a.Usd:F2} in the hour from {a.Hour.UtcDateTime:yyyy-MM-dd HH:mm} UTC (median of the 24 h before ${a.MedianUsd:F2}; detector score {a.Score:F3} ≥ {SpendAnomalies.DefaultThreshold})";
+
     /// <summary>First instant of the UTC calendar month of <paramref name="now"/>.</summary>
     public static DateTimeOffset MonthStart(DateTimeOffset now) => new(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -47,9 +66,42 @@ public static class CostService
     /// one allocation charges (<see cref="CostAllocator.Share"/>). Null when the job declares no
     /// duration and no time limit, or no offer fits it: the gate cannot predict and admits.
     /// </summary>
-    public static decimal? PredictJobUsd(JobSpec spec, IReadOnlyList<Offer> offers)
+    public static decimal? PredictJobUsd(JobSpec spec, IReadOnlyList<Offer> offers) =>
+        (spec.Duration ?? spec.TimeLimit) is { } run && run > TimeSpan.Zero ? PredictUsd(spec, offers, run) : null;
+
+    /// <summary>
+    /// Predicted remaining cost of an admitted job (the gate's "committed" cost): its declared
+    /// <c>duration</c>, else <c>time_limit</c>, less the work it saved in earlier runs and, while it
+    /// runs, the time of its current run; priced as <see cref="PredictJobUsd"/>. 0 when the job
+    /// declares neither (nothing to predict from), is held, or has ended.
+    /// </summary>
+    public static decimal RemainingUsd(JobRecord job, IReadOnlyList<Offer> offers, DateTimeOffset now)
     {
-        if ((spec.Duration ?? spec.TimeLimit) is not { } run || run <= TimeSpan.Zero) return null;
+        if (job.Status is not (JobStatus.Pending or JobStatus.Running) || (job.Status == JobStatus.Pending && job.Hold is not null)) return 0;
+        if ((job.Spec.Duration ?? job.Spec.TimeLimit) is not { } run) return 0;
+        var left = run - job.WorkSaved;
+        if (job.Status == JobStatus.Running && job.RunStartedAt is { } started) left -= now - started;
+        return left > TimeSpan.Zero ? PredictUsd(job.Spec, offers, left) ?? 0 : 0;
+    }
+
+    /// <summary>Predicted remaining cost of a lab's running and queued (not held) jobs: Σ <see cref="RemainingUsd"/>.</summary>
+    public static async Task<decimal> CommittedUsdAsync(IControlPlaneStore store, IReadOnlyList<Offer> offers, string lab, DateTimeOffset now, CancellationToken ct)
+    {
+        decimal sum = 0;
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListJobsAsync(new JobQuery { Lab = lab, Statuses = [JobStatus.Pending, JobStatus.Running], Limit = 1000, Cursor = cursor }, ct);
+            foreach (var j in page.Items) sum += RemainingUsd(j, offers, now);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        return sum;
+    }
+
+    /// <summary>Cost of running <paramref name="spec"/> for <paramref name="run"/> at the cheapest price of its
+    /// share on an offer it fits (see <see cref="PredictJobUsd"/>); null when no offer fits.</summary>
+    public static decimal? PredictUsd(JobSpec spec, IReadOnlyList<Offer> offers, TimeSpan run)
+    {
         var r = spec.Resources;
         decimal? best = null;
         foreach (var o in offers)
@@ -65,7 +117,7 @@ public static class CostService
         return best is { } perHour ? Math.Round(perHour * (decimal)run.TotalHours * r.Nodes, 6) : null;
     }
 
-    /// <summary>Budget alerts already in the event log, as (lab, month, threshold) keys.</summary>
+    /// <summary>Budget alerts and spend anomalies already in the event log, as keys (<see cref="AlertKey"/>, <see cref="AnomalyKey"/>).</summary>
     public static async Task<HashSet<string>> FiredAlertsAsync(IControlPlaneStore store, CancellationToken ct)
     {
         var fired = new HashSet<string>(StringComparer.Ordinal);
@@ -74,7 +126,7 @@ public static class CostService
         {
             var page = await store.ListEventsAsync(new EventQuery { After = after, Limit = 1000 }, ct);
             foreach (var e in page.Items)
-                if (e.Event.Kind == EventKind.BudgetAlert && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
+                if (e.Event.Kind is EventKind.BudgetAlert or EventKind.SpendAnomaly && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
             if (page.Items.Count == 0 || page.NextCursor is null) break;
             after = page.Items[^1].Id;
         }
@@ -88,6 +140,9 @@ public static class CostService
     /// <summary>The event message of an alert: a machine-readable prefix, then <see cref="BudgetAlert.Message"/>.</summary>
     public static string AlertMessage(BudgetAlert a) => $"budget-alert {AlertKey(a.Lab, a.Month, a.Threshold)}: {a.Message}";
 
-    private static string? AlertKeyOf(string message) =>
-        message.StartsWith("budget-alert ", StringComparison.Ordinal) && message.IndexOf(':', 13) is var colon and > 13 ? message[13..colon] : null;
+    private static string? AlertKeyOf(string message)
+    {
+        var prefix = message.StartsWith("budget-alert ", StringComparison.Ordinal) ? 13 : message.StartsWith("spend-anomaly ", StringComparison.Ordinal) ? 14 : 0;
+        return prefix > 0 && message.IndexOf(": ", prefix, StringComparison.Ordinal) is var colon and > 0 ? message[prefix..colon] : null;
+    }
 }

@@ -80,12 +80,9 @@ internal static class Endpoints
             return Problems.Forbidden("Only an admin may override the budget gate. To fix: ask an admin, or drop override=budget.");
         var now = time.GetUtcNow();
         var spec = draft.ToJobSpec(JobIds.New(now), caller.Name, caller.Lab, now);
-        if (await CostEndpoints.GateAsync(store, rt, caller, spec, overrideWhat == "budget", now, ct) is { } held)
-        {
-            metrics.ObserveRejectedSubmission();
-            return held;
-        }
-        var result = await store.SubmitAsync(spec, text!, now, ct);
+        // Over budget: accepted but held (committed with the reason); an admin's override=budget releases it at once.
+        var hold = await CostEndpoints.HoldReasonAsync(store, rt, spec, now, ct);
+        var result = await store.SubmitAsync(spec, text!, hold, now, ct);
         switch (result.Rejection)
         {
             case SubmitRejectionKind.QueuedJobsQuota:
@@ -97,7 +94,10 @@ internal static class Endpoints
             case SubmitRejectionKind.DuplicateId:
                 return Problems.Create(StatusCodes.Status409Conflict, "Conflict", $"{result.Reason} To fix: submit again.");
         }
-        var dto = ControlPlaneRuntime.ToDto(result.Job!);
+        var job = result.Job!;
+        if (hold is not null && overrideWhat == "budget")
+            job = await store.ReleaseHoldAsync(job.Id, $"released by admin {caller.Name} at submission (override=budget; was {hold})", now, ct) ?? job;
+        var dto = ControlPlaneRuntime.ToDto(job);
         metrics.ObserveSubmission(Stopwatch.GetElapsedTime(started));
         signal.Set();
         return Results.Created($"/api/v1/jobs/{Uri.EscapeDataString(dto.Id)}", dto);
@@ -283,7 +283,7 @@ internal static class Endpoints
         return Results.Created($"/api/v1/labs/{Uri.EscapeDataString(saved.Name)}", ToDto(saved));
     }
 
-    private static async Task<IResult> UpdateLabAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, string name, LabDto? lab, CancellationToken ct)
+    private static async Task<IResult> UpdateLabAsync(HttpContext http, IControlPlaneStore store, ControlPlaneRuntime rt, LoopSignal signal, TimeProvider time, string name, LabDto? lab, CancellationToken ct)
     {
         var caller = BearerAuth.CallerOf(http);
         if (!caller.CanSeeLab(name)) return Problems.NotFound($"Lab '{name}'");
@@ -293,6 +293,7 @@ internal static class Endpoints
         if (CheckLab(lab) is { } bad) return bad;
         var saved = new Lab(name, lab.MaxConcurrentGpus, lab.MaxQueuedJobs, lab.MonthlyBudgetUsd);
         if (!await store.UpdateLabAsync(saved, ct)) return Problems.NotFound($"Lab '{name}'");
+        if ((await CostEndpoints.ReevaluateHoldsAsync(store, rt.Offers, [saved], null, time.GetUtcNow(), ct)).Count > 0) signal.Set();
         return Results.Ok(ToDto(saved));
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gureum.Core.Control;
+using Gureum.Cost.Anomalies;
 using Gureum.Cost.Budgets;
 using Gureum.Server.Api;
 using Gureum.Persistence;
@@ -80,6 +81,7 @@ public sealed partial class ControlLoopService(
         await RecoverAsync(term, ct);
         _firedAlerts = await CostService.FiredAlertsAsync(store, ct);
         _lastBudgetCheck = DateTimeOffset.MinValue;
+        _lastAnomalyHour = SpendAnomalies.Floor(time.GetUtcNow()); // the first check waits for the next hour to end
         LogLeading(log, runtime.ReplicaId, sw.ElapsedMilliseconds);
 
         while (!ct.IsCancellationRequested)
@@ -143,7 +145,35 @@ public sealed partial class ControlLoopService(
             _lastBudgetCheck = now;
             await CheckBudgetsAsync(term, now, ct);
         }
+        if (SpendAnomalies.Floor(now) is var hour && hour != _lastAnomalyHour)
+        {
+            _lastAnomalyHour = hour;
+            await CheckSpendAnomaliesAsync(term, hour, ct);
+        }
     }
+
+    private DateTimeOffset _lastAnomalyHour = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Once an hour, when an hour has ended: each lab's hourly spend over the 14 days before
+    /// (<see cref="CostEndpoints.AnomalyLookback"/>) is scored by the streaming detector
+    /// (<see cref="SpendAnomalies"/>); if the hour that just ended is flagged, one
+    /// <see cref="EventKind.SpendAnomaly"/> event and a warning, not repeated after a restart.
+    /// </summary>
+    private async Task CheckSpendAnomaliesAsync(LeaderTerm term, DateTimeOffset hour, CancellationToken ct)
+    {
+        var series = await CostService.HourlySpendAsync(store, l => l.Lab, hour - CostEndpoints.AnomalyLookback, hour, ct);
+        foreach (var a in SpendAnomalies.DetectAll(series))
+        {
+            if (a.Hour != hour.AddHours(-1) || !_firedAlerts.Add(CostService.AnomalyKey(a.Key, a.Hour))) continue;
+            var message = CostService.AnomalyMessage(a);
+            await term.Cluster.AppendEventAsync(new ClusterEvent(hour, EventKind.SpendAnomaly, null, null, message), ct);
+            LogSpendAnomaly(log, message);
+        }
+    }
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Spend anomaly: {Message}")]
+    private static partial void LogSpendAnomaly(ILogger logger, string message);
 
     private HashSet<string> _firedAlerts = [];
     private DateTimeOffset _lastBudgetCheck = DateTimeOffset.MinValue;
@@ -156,9 +186,15 @@ public sealed partial class ControlLoopService(
     /// </summary>
     private async Task CheckBudgetsAsync(LeaderTerm term, DateTimeOffset now, CancellationToken ct)
     {
-        var labs = (await store.ListLabsAsync(ct)).Where(l => l.MonthlyBudgetUsd is > 0).ToList();
-        if (labs.Count == 0) return;
-        var spent = await CostService.SpentThisMonthAsync(store, now, ct);
+        var all = await store.ListLabsAsync(ct);
+        var labs = all.Where(l => l.MonthlyBudgetUsd is > 0).ToList();
+        var spent = labs.Count == 0 ? null : await CostService.SpentThisMonthAsync(store, now, ct);
+        // Budget holds: a new month, a raised or removed budget, or jobs that ended cheaper than
+        // predicted may let held jobs in; released ones are picked up by the next sync.
+        var released = await CostEndpoints.ReevaluateHoldsAsync(store, runtime.Offers, all, spent, now, ct);
+        foreach (var r in released) LogHoldReleased(log, r.Id, r.Spec.Lab);
+        if (released.Count > 0) signal.Set();
+        if (spent is null) return;
         var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
         foreach (var lab in labs)
         {
@@ -171,6 +207,9 @@ public sealed partial class ControlLoopService(
             }
         }
     }
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Budget hold of job {JobId} (lab {Lab}) released: the lab's budget now allows it")]
+    private static partial void LogHoldReleased(ILogger logger, string jobId, string lab);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Budget alert: {Message}")]
     private static partial void LogBudgetAlert(ILogger logger, string message);

@@ -102,8 +102,9 @@ public sealed class ControlPlaneRuntime
         Gpus = GpuRequest.Format(j.Spec.Resources, j.Spec.GpuModels),
         GpuModel = j.GpuModel,
         Nodes = j.NodeIds,
-        WaitReason = j.WaitReason,
+        WaitReason = j.Status == JobStatus.Pending && j.Hold is not null ? j.Hold : j.WaitReason,
         ExitCode = j.ExitCode,
         CancelRequested = j.CancelRequested,
+        Hold = j.Status == JobStatus.Pending ? j.Hold : null,
     };
 }

@@ -150,6 +150,15 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
         var missing = await _server.CliAsync("show", "no-such-job");
         Assert.True(missing.ExitCode == ExitCodes.NotFound, missing.ToString());
 
+        // release: documented exit codes (a held job's release is tested through the API in Gureum.Server.Tests).
+        var noJob = await _server.CliAsync("release", "no-such-job");
+        Assert.True(noJob.ExitCode == ExitCodes.NotFound, noJob.ToString());
+        var done = Json<JobDto>(await _server.CliAsync(JobTimeout, "submit", WriteSpec("done.yaml", "resources: {memory: 256Mi}\nrun: true\n"), "--wait", "--json"));
+        var notHeld = await _server.CliAsync("release", done.Id);
+        Assert.True(notHeld.ExitCode == ExitCodes.Rejected, notHeld.ToString());
+        Assert.Contains("not held", notHeld.Stderr, StringComparison.Ordinal);
+        Assert.Contains("To fix:", notHeld.Stderr, StringComparison.Ordinal);
+
         foreach (var cmd in new[] { "nodes", "offers", "labs", "users", "quota" })
         {
             var r = await _server.CliAsync(cmd, "--json");

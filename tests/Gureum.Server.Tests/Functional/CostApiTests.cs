@@ -11,7 +11,7 @@ namespace Gureum.Server.Tests.Functional;
 /// Cost and budgets end to end on a real <c>gureum serve</c> (local backend charged at
 /// <c>--local-price</c> 3600 USD/h = 1 USD/s, so a one-second job costs real money): jobs run, spend
 /// accrues, /api/v1/cost rows add up to the total and are scoped by lab, a budget set just above the
-/// spend fires the 50 % and 80 % alerts (not 100 %) as events, a job predicted over budget is refused
+/// spend fires the 50 % and 80 % alerts (not 100 %) as events, a job predicted over budget is held
 /// with the budget reason and an admin override admits it.
 /// </summary>
 [Collection(ServerCollection.Name)]
@@ -69,6 +69,13 @@ public sealed class CostApiTests : IAsyncLifetime
         var billed = nodes.Sum(n => (n.PricePerHour ?? 0) * (decimal)Math.Ceiling((until - (n.RequestedAt > since ? n.RequestedAt : since)).TotalSeconds) / 3600);
         Assert.True(billed > 1, $"billed {billed}");
         Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.000001m, billed + 0.000001m);
+        // Spend anomalies: both labs' hourly series are scored (a few minutes of history: nothing to flag yet); a
+        // researcher sees only their lab's series.
+        var anomalies = await ApiClient.GetAsync<SpendAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
+        Assert.Equal(["nlp", "vision"], anomalies.Series);
+        Assert.InRange(anomalies.Hours, 1, 2); // from the local node's start (this test's server), not 14 days of made-up zeros
+        Assert.Empty(anomalies.Anomalies);
+        Assert.Equal(["vision"], (await ApiClient.GetAsync<SpendAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -107,20 +114,18 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Equal(["0.5", "0.8"], after.AlertsFired);
         Assert.Contains("Budget alert", _server.Output, StringComparison.Ordinal);
 
-        // A job predicted at 1 h × 1 USD/s × its share is over what is left: refused with the reason.
+        // A job predicted at 1 h × 1 USD/s × its share is over what is left: accepted but held with the reason
+        // (BudgetHoldTests follows a held job to its release).
         var big = Spec("big", "sleep 1", "time_limit: 1h\n");
-        using (var held = await ApiClient.SubmitAsync(_alice, big))
-        {
-            var body = await held.Content.ReadAsStringAsync();
-            Assert.Equal(HttpStatusCode.Conflict, held.StatusCode);
-            Assert.Contains("budget: over budget: lab nlp", body, StringComparison.Ordinal);
-        }
+        var held = await ApiClient.SubmitOkAsync(_alice, big);
+        Assert.Equal(JobStatuses.Pending, held.Status);
+        Assert.StartsWith("held: budget — lab nlp would reach $", held.Hold, StringComparison.Ordinal);
         using (var notAdmin = await _alice.PostAsync("api/v1/jobs?override=budget", new StringContent(big, Encoding.UTF8, "application/yaml")))
             Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
         using (var overridden = await _admin.PostAsync("api/v1/jobs?override=budget", new StringContent(Spec("big", "sleep 1", "time_limit: 1h\n", lab: "nlp"), Encoding.UTF8, "application/yaml")))
             Assert.Equal(HttpStatusCode.Created, overridden.StatusCode);
-        // The other lab has no budget: the same job is admitted there.
-        await ApiClient.SubmitOkAsync(_victor, big);
+        // The other lab has no budget: the same job is admitted there, not held.
+        Assert.Null((await ApiClient.SubmitOkAsync(_victor, big)).Hold);
     }
 
     [Fact]
@@ -135,6 +140,12 @@ public sealed class CostApiTests : IAsyncLifetime
         using var bad = await _admin.GetAsync("api/v1/cost?by=color");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("\"by\"", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var badBy = await _admin.GetAsync("api/v1/cost/anomalies?by=color&threshold=2");
+        Assert.Equal(HttpStatusCode.BadRequest, badBy.StatusCode);
+        var problem = await badBy.Content.ReadAsStringAsync();
+        Assert.Contains("\"by\"", problem, StringComparison.Ordinal);
+        Assert.Contains("\"threshold\"", problem, StringComparison.Ordinal);
+        using (var r = await anon.GetAsync("api/v1/cost/anomalies")) Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
         using var other = await _victor.GetAsync("api/v1/labs/nlp/budget");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
