@@ -59,6 +59,9 @@ public sealed class GureumPolicy : ElasticPolicy
     private readonly Dictionary<(double Cpus, double Mem, Market Market, string Zones), decimal> _cheapestFit = [];
     private IReadOnlyList<Offer>? _cheapestFor;
     private IReadOnlyList<Offer>? _offers;
+    private JobSpec? _lastSpec;
+    private Market _lastMarket;
+    private decimal _lastCheapest;
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
     private int _idleNodes;
 
@@ -203,13 +206,21 @@ public sealed class GureumPolicy : ElasticPolicy
 
     private decimal CheapestFit(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
     {
-        if (!ReferenceEquals(_cheapestFor, offers)) { _cheapestFit.Clear(); _cheapestFor = offers; }
-        var key = (spec.Resources.Cpus, spec.Resources.MemoryGiB, market, string.Join(',', spec.Zones));
-        if (_cheapestFit.TryGetValue(key, out var c)) return c;
-        c = 0;
+        if (!ReferenceEquals(_cheapestFor, offers)) { _cheapestFit.Clear(); _cheapestFor = offers; _lastSpec = null; }
+        // The scheduler asks about one job across many nodes in a row: remember the last answer.
+        if (ReferenceEquals(spec, _lastSpec) && market == _lastMarket) return _lastCheapest;
+        var key = (spec.Resources.Cpus, spec.Resources.MemoryGiB, market, spec.Zones.Count == 0 ? "" : string.Join(',', spec.Zones));
+        if (!_cheapestFit.TryGetValue(key, out var c)) _cheapestFit[key] = c = Cheapest(spec, market, offers);
+        (_lastSpec, _lastMarket, _lastCheapest) = (spec, market, c);
+        return c;
+    }
+
+    private static decimal Cheapest(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
+    {
+        var c = 0m;
         foreach (var o in offers)
             if (Eligibility.ShapeAllows(spec, o) && o.PricePerHour(market) is { } p && (c == 0 || p < c)) c = p;
-        return _cheapestFit[key] = c;
+        return c;
     }
 
     protected override bool MayPackOnto(JobView job, Node node) => _offers is null || PackingMismatch(job, node, _offers) is null;
