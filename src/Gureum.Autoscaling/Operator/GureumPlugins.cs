@@ -47,12 +47,13 @@ public sealed class PredictedShortestFirstQueueSort(GureumPolicy policy) : IQueu
 /// Keeps a job off nodes the <c>gureum</c> policy would not buy for it: GPUs slower than
 /// <see cref="GureumOptions.MinSpeedRatio"/> × its reference when a fast enough offer exists, and
 /// spot nodes whose expected lost work exceeds <see cref="GureumOptions.MaxSpotLossOverhead"/>
-/// (or whose risk its deadline cannot absorb).
+/// (or whose risk its deadline cannot absorb), and, for jobs that need no GPU, GPU nodes far
+/// dearer than the cheapest node they fit (<see cref="GureumPolicy.PackingMismatch"/>).
 /// </summary>
 public sealed class GureumFitFilter(GureumPolicy policy) : IFilterPlugin
 {
     public string Name => "gureum-fit";
 
     public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
-        policy.Suitable(job, node, ctx.Snapshot) is { } why ? Status.No(why) : Status.Ok;
+        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot.Offers)) is { } why ? Status.No(why) : Status.Ok;
 }

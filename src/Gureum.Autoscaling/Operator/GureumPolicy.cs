@@ -31,6 +31,11 @@ public sealed record GureumOptions
     /// <summary>Weight of a lab's share of recent GPU usage in the queue rank. Default 2.</summary>
     public double FairShareWeight { get; init; } = 2;
 
+    /// <summary>A job that needs no GPU may share a GPU node only when the node costs at most this
+    /// multiple of the cheapest offer it fits in the same market (otherwise it keeps an expensive
+    /// node alive after the GPU jobs it was bought for have ended). Default 1.25.</summary>
+    public double CpuOnGpuNodeMaxPriceRatio { get; init; } = 1.25;
+
     /// <summary>Restart overhead assumed in lost-work estimates (replay default). Default 30 s.</summary>
     public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -51,6 +56,12 @@ public sealed class GureumPolicy : ElasticPolicy
     private readonly Dictionary<string, string> _explain = new(StringComparer.Ordinal);
     private readonly Dictionary<ShapeKey, bool> _fastExists = [];
     private IReadOnlyList<Offer>? _fastFor;
+    private readonly Dictionary<(double Cpus, double Mem, Market Market, string Zones), decimal> _cheapestFit = [];
+    private IReadOnlyList<Offer>? _cheapestFor;
+    private IReadOnlyList<Offer>? _offers;
+    private JobSpec? _lastSpec;
+    private Market _lastMarket;
+    private decimal _lastCheapest;
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
     private int _idleNodes;
 
@@ -73,6 +84,7 @@ public sealed class GureumPolicy : ElasticPolicy
     protected override void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled)
     {
         Models.Observe(snapshot);
+        _offers = snapshot.Offers;
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
         _waitingByShape.Clear();
         foreach (var w in scheduled.Waiting)
@@ -110,7 +122,7 @@ public sealed class GureumPolicy : ElasticPolicy
             if (fast && spec.Resources.MilliGpusPerNode > 0 && SpeedRatio(spec, o) < Options.MinSpeedRatio) continue;
             foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
             {
-                if (!Eligibility.Allows(spec, o, m)) continue;
+                if (!Eligibility.Allows(spec, o, m) || TooDearForCpuJob(spec, o, m, snapshot.Offers, out _, out _)) continue;
                 if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
                 var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
@@ -173,7 +185,45 @@ public sealed class GureumPolicy : ElasticPolicy
         return null;
     }
 
-    protected override bool MayPackOnto(JobView job, Node node) => true;
+    /// <summary>Why a job that needs no GPU should not share this GPU node, or null when it may: the
+    /// node's hourly price is above <see cref="GureumOptions.CpuOnGpuNodeMaxPriceRatio"/> × the
+    /// cheapest offer the job fits in the node's market. Depends only on the node's offer and market
+    /// (nodes of one shape stay interchangeable for the scheduler).</summary>
+    public string? PackingMismatch(JobView job, Node node, IReadOnlyList<Offer> offers)
+    {
+        if (node.Fixed || !TooDearForCpuJob(job.Spec, node.Offer, node.Market, offers, out var price, out var cheapest)) return null;
+        return $"CPU-only job on a {node.Offer.GpuModel} node at ${price:0.##}/h, over {Options.CpuOnGpuNodeMaxPriceRatio:0.##}× the cheapest node it fits (${cheapest:0.##}/h)";
+    }
+
+    private bool TooDearForCpuJob(JobSpec spec, Offer offer, Market market, IReadOnlyList<Offer> offers, out decimal price, out decimal cheapest)
+    {
+        price = cheapest = 0;
+        if (spec.Resources.MilliGpusPerNode > 0 || offer.GpuCount == 0 || offer.PricePerHour(market) is not { } p) return false;
+        price = p;
+        cheapest = CheapestFit(spec, market, offers);
+        return cheapest > 0 && (double)price > Options.CpuOnGpuNodeMaxPriceRatio * (double)cheapest;
+    }
+
+    private decimal CheapestFit(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
+    {
+        if (!ReferenceEquals(_cheapestFor, offers)) { _cheapestFit.Clear(); _cheapestFor = offers; _lastSpec = null; }
+        // The scheduler asks about one job across many nodes in a row: remember the last answer.
+        if (ReferenceEquals(spec, _lastSpec) && market == _lastMarket) return _lastCheapest;
+        var key = (spec.Resources.Cpus, spec.Resources.MemoryGiB, market, spec.Zones.Count == 0 ? "" : string.Join(',', spec.Zones));
+        if (!_cheapestFit.TryGetValue(key, out var c)) _cheapestFit[key] = c = Cheapest(spec, market, offers);
+        (_lastSpec, _lastMarket, _lastCheapest) = (spec, market, c);
+        return c;
+    }
+
+    private static decimal Cheapest(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
+    {
+        var c = 0m;
+        foreach (var o in offers)
+            if (Eligibility.ShapeAllows(spec, o) && o.PricePerHour(market) is { } p && (c == 0 || p < c)) c = p;
+        return c;
+    }
+
+    protected override bool MayPackOnto(JobView job, Node node) => _offers is null || PackingMismatch(job, node, _offers) is null;
 
     protected override string? ExplainChoice(JobView job, Offer offer, Market market) => _explain.GetValueOrDefault(job.Id);
 

@@ -110,4 +110,37 @@ public sealed class GureumPolicyTests
         Assert.Equal(p.PredictSeconds(B.Job("new", 0, 1), B.T0).Estimate / 2.2, est.DurationSeconds.Estimate, 0);
         Assert.True(est.CostUsd.Estimate <= 1.20 * est.DurationSeconds.Estimate / 3600 + 1e-6);
     }
+    [Fact]
+    public void PackingMismatch_CpuJobOnGpuNodeFarDearerThanItsCheapestFit_Refused()
+    {
+        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, vcpus: 96, mem: 768);
+        var cpu64 = B.Offer("cpu.64", null, 0, 2m, vcpus: 64, mem: 512);
+        var cpu96 = B.Offer("cpu.96", null, 0, 18m, vcpus: 96, mem: 768);
+        var policy = new GureumPolicy();
+        JobView View(JobSpec spec) => new() { Seq = 1, Spec = spec, Status = JobStatus.Pending, QueuedSince = B.T0 };
+        var node = Node.Create("n1", gpu8, Market.OnDemand, NodeState.Ready, B.T0);
+        // 16 vCPUs fit the $2 CPU box: a $20 GPU node is 10× dearer.
+        Assert.NotNull(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 16, mem: 64)), node, [gpu8, cpu64, cpu96]));
+        // 90 vCPUs fit only the $18 CPU box or the GPU node: 20 ≤ 1.25 × 18, allowed.
+        Assert.Null(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 90, mem: 64)), node, [gpu8, cpu64, cpu96]));
+        // GPU jobs are never refused by this rule.
+        Assert.Null(policy.PackingMismatch(View(B.Job("g", 0, 3600, gpus: 1, cpus: 4)), node, [gpu8, cpu64, cpu96]));
+    }
+
+    [Fact]
+    public async Task Replay_CpuJobsBesideShortGpuJobs_DoNotKeepTheGpuNodeAlive()
+    {
+        // The GPU node boots first with 64 free vCPUs; the long CPU jobs must wait for their own box
+        // instead of holding the $20/h node for 10 h after the 1-hour GPU jobs end.
+        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, vcpus: 96, mem: 768, bootS: 120);
+        var cpu64 = B.Offer("cpu.64", null, 0, 2m, vcpus: 64, mem: 512, bootS: 600);
+        var jobs = Enumerable.Range(0, 8).Select(i => B.Job($"g{i}", 0, 3600, cpus: 4, mem: 16) with { ReferenceGpu = "A100" })
+            .Concat(Enumerable.Range(0, 2).Select(i => B.Job($"c{i}", 0, 36_000, gpus: 0, cpus: 16, mem: 64))).ToList();
+        var o = await B.Run("gureum", jobs, [gpu8, cpu64]);
+        var m = ReplayMetrics.Compute(o);
+        Assert.Equal(10, m.JobsCompleted);
+        Assert.All(o.Runs["c0"].Concat(o.Runs["c1"]), r => Assert.Null(r.GpuModel));
+        // Lower bound of the GPU node's share: 1 h at $20; the CPU jobs need 10 h of a $2 box.
+        Assert.True(m.CostUsd < 20m * 1.5m + 2m * 11m, $"cost {m.CostUsd}");
+    }
 }
