@@ -42,7 +42,8 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
         var capacity = autoscaler.Decide(view, scheduled);
         actions.AddRange(capacity.Actions);
         var reasons = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
-        foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = w.Reason;
+        var explain = new WaitExplanations(capacity);
+        foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = explain.Explain(w);
         return new Plan(actions, capacity.WakeAt) { WaitReasons = reasons };
     }
 }

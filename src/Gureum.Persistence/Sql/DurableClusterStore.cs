@@ -203,6 +203,22 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         return job;
     }
 
+    public async ValueTask SetWaitReasonsAsync(IReadOnlyList<KeyValuePair<string, string>> reasons, DateTimeOffset now, CancellationToken ct)
+    {
+        var changed = new List<KeyValuePair<string, string>>(reasons.Count);
+        foreach (var (id, reason) in reasons)
+            if (await _mem.GetJobAsync(id, ct) is { Status: JobStatus.Pending } job && job.WaitReason != reason) changed.Add(new(id, reason));
+        if (changed.Count == 0) return;
+        await _mem.SetWaitReasonsAsync(changed, now, ct);
+        // One transaction for the whole batch; a job another writer already moved on keeps its state.
+        await _db.Writer.RunAsync(async w =>
+        {
+            foreach (var (id, reason) in changed)
+                await w.Command("UPDATE jobs SET wait_reason = @wr WHERE id = @id AND status = 'Pending'").P("wr", reason).P("id", id).ExecAsync();
+            return 0;
+        }, ct);
+    }
+
     public async ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
     {
         var before = await _mem.GetJobAsync(jobId, ct);
