@@ -17,7 +17,8 @@ public sealed record DryRunEstimate(Interval StartInSeconds, Interval DurationSe
 /// running jobs with predicted (remaining) run times, and the new job — three times, with the new
 /// job's run time at the predictor's low, estimate and high, and the others at their estimates.
 /// Running jobs are resubmitted at the snapshot's instant ahead of everyone (highest priority), so
-/// they may land on other nodes than they hold now: the replay is a forecast, not a copy.
+/// they may land on other nodes than they hold now: the replay is a forecast, not a copy. Each
+/// replay stops as soon as the new job has ended, or at the horizon (default 30 days).
 /// </summary>
 public static class DryRun
 {
@@ -47,7 +48,7 @@ public static class DryRun
             var setup = new ReplaySetup
             {
                 Core = createPolicy(), Jobs = jobs, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
-                Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30) },
+                Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopAfterJob = target.Id },
             };
             var outcome = await ReplayEngine.RunAsync(setup, null, ct);
             runs.Add(Measure(outcome, target));

@@ -28,6 +28,8 @@ public sealed record ReplayOptions
     public Action<ClusterSnapshot, IReadOnlyList<JobSpec>>? OnSubmitted { get; init; }
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
+    /// <summary>Stop as soon as this job has ended (dry runs need nothing after it). Default null: run to the end.</summary>
+    public string? StopAfterJob { get; init; }
 }
 
 /// <summary>Everything one replay needs.</summary>
@@ -129,6 +131,9 @@ public static class ReplayEngine
                 events.Push(wake, new SimEvent(SimEventKind.Wake, null, 0));
                 scheduledWake = wake;
             }
+
+            if (opt.StopAfterJob is { } stopAfter && await store.GetJobAsync(stopAfter, ct) is { Status: not (JobStatus.Pending or JobStatus.Running) })
+                break;
 
             if (now >= nextSample)
             {
