@@ -32,10 +32,10 @@ public readonly record struct WaitingJob(JobView Job, string Reason, bool Capaci
 /// </remarks>
 public sealed class Scheduler(Profile profile)
 {
-    /// <summary>Wait reason of a job that fits some node's size but finds no eligible node with room now.</summary>
+    /// <summary>Wait reason of a job for which some ready node has enough free resources, but none it may use (filters).</summary>
     public const string NoRoomReason = "no eligible node has room";
 
-    /// <summary>Wait reason of a job that no node could hold even empty (capacity must come first).</summary>
+    /// <summary>Wait reason of a job for which no ready node has that much free now.</summary>
     public const string NoNodeBigEnoughReason = "no node has enough free resources";
 
     public Profile Profile => profile;
