@@ -28,7 +28,7 @@ internal sealed class WaitExplanations(AutoscaleDecision capacity)
             return w.Reason; // quota or a job ahead of it: the scheduler already names them
         var what = capacity.WaitingFor?.GetValueOrDefault(w.Job.Id)
             ?? (noRoom
-                ? _noRoom ??= $"the ready nodes with that much free are not eligible for it (GPU model, zone, market or the policy's filters); {capacity.Otherwise ?? "no capacity is on its way"}"
+                ? _noRoom ??= $"no eligible ready node has room for it now; {capacity.Otherwise ?? "no capacity is on its way"}"
                 : _tooSmall ??= $"no ready node has that much free now; {capacity.Otherwise ?? "no capacity is on its way"}");
         var need = Need(w.Job.Spec);
         if (!_composed.TryGetValue((need, what), out var reason))

@@ -32,7 +32,8 @@ public readonly record struct WaitingJob(JobView Job, string Reason, bool Capaci
 /// </remarks>
 public sealed class Scheduler(Profile profile)
 {
-    /// <summary>Wait reason of a job for which some ready node has enough free resources, but none it may use (filters).</summary>
+    /// <summary>Wait reason of a job for which some ready node had enough free resources when the
+    /// decision began, but none it may use (filters) has room after the jobs placed before it.</summary>
     public const string NoRoomReason = "no eligible node has room";
 
     /// <summary>Wait reason of a job for which no ready node has that much free now.</summary>
