@@ -16,7 +16,9 @@ namespace Gureum.Autoscaling;
 internal sealed class WaitExplanations(AutoscaleDecision capacity)
 {
     private readonly Dictionary<(ResourceRequest, string), string> _needs = [];
-    private readonly Dictionary<(string, string), string> _composed = [];
+    // Keyed by reference: the parts come from the memos above (or the autoscaler's per-node memo),
+    // so equal parts are the same string and hashing them by content would cost more than the rest.
+    private readonly Dictionary<(string, string), string> _composed = new(ByReference.Instance);
     private string? _noRoom;
     private string? _tooSmall;
 
@@ -67,4 +69,13 @@ internal sealed class WaitExplanations(AutoscaleDecision capacity)
         $"buying {(count > 1 ? $"{count} × " : "")}{offer.Id} ({market}) for it, ready ~{Clock(now + offer.BootDelay)}";
 
     private static string Clock(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
+}
+
+/// <summary>Pairs of strings compared by reference.</summary>
+file sealed class ByReference : IEqualityComparer<(string, string)>
+{
+    public static readonly ByReference Instance = new();
+    public bool Equals((string, string) x, (string, string) y) => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2);
+    public int GetHashCode((string, string) obj) =>
+        HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item2));
 }

@@ -28,8 +28,9 @@ public sealed record ReplayOptions
     public Action<ClusterSnapshot, IReadOnlyList<JobSpec>>? OnSubmitted { get; init; }
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
-    /// <summary>Stop as soon as this job has ended (dry runs need nothing after it). Default null: run to the end.</summary>
-    public string? StopAfterJob { get; init; }
+    /// <summary>Stop as soon as this job has started (or can no longer start: rejected, cancelled).
+    /// Dry runs need nothing after it. Default null: run to the end.</summary>
+    public string? StopWhenStarted { get; init; }
 }
 
 /// <summary>Everything one replay needs.</summary>
@@ -132,7 +133,7 @@ public static class ReplayEngine
                 scheduledWake = wake;
             }
 
-            if (opt.StopAfterJob is { } stopAfter && await store.GetJobAsync(stopAfter, ct) is { Status: not (JobStatus.Pending or JobStatus.Running) })
+            if (opt.StopWhenStarted is { } stopWhen && await store.GetJobAsync(stopWhen, ct) is { Status: not JobStatus.Pending })
                 break;
 
             if (now >= nextSample)
