@@ -69,8 +69,8 @@ internal static class DryRunEndpoint
             Market = estimate.Market?.ToString(),
             GpuModel = estimate.GpuModel,
             Explanation = starts ? estimate.Explanation : $"does not start within {Horizon.TotalDays:0} days of simulated time: {estimate.Explanation}",
-            Method = $"3 replays (the job's run time at the predictor's low, estimate and high) of {snapshot.Running.Count} running and {snapshot.Pending.Count} queued jobs " +
-                     $"on {snapshot.Nodes.Count} nodes from {source}, policy {options.EffectivePolicy}, horizon {Horizon.TotalDays:0} days, each stopped when the job ended; " +
+            Method = $"3 replays (every other job at the duration predictor's low, estimate and high) of {snapshot.Running.Count} running and {snapshot.Pending.Count} queued jobs " +
+                     $"on {snapshot.Nodes.Count} nodes from {source}, policy {options.EffectivePolicy}, horizon {Horizon.TotalDays:0} days, each stopped when the new job started; " +
                      $"nodes on their way are taken as ready, other jobs run for their predicted time; took {took.TotalMilliseconds:0} ms",
         });
     }
