@@ -15,12 +15,13 @@ namespace Gureum.Server.Api;
 /// <summary>
 /// <c>POST /api/v1/jobs?dryRun=true</c> after the spec passed the same validation as a submit:
 /// the lab and queued-jobs checks a submit makes (read-only here), then <see cref="DryRun.EstimateAsync"/>
-/// on the current cluster — the leader's last snapshot, or on a follower the working set read from
-/// the database — with the server's policy and <see cref="DurationModel"/>. Nothing is stored.
+/// on the current cluster (the working set as committed in the database) with the server's policy
+/// and <see cref="DurationModel"/>. Nothing is stored.
 /// </summary>
 /// <remarks>
-/// Run time: three short replays of the whole current queue plus the job, each stopped when the
-/// job ends or at <see cref="Horizon"/>. Dry runs are serialized (one at a time per server).
+/// Run time: one read of the working set, then three replays of the whole current queue plus the
+/// job, each stopped when the job starts or at <see cref="Horizon"/>. Dry runs are serialized (one at
+/// a time per server).
 /// </remarks>
 internal static class DryRunEndpoint
 {
@@ -75,11 +76,12 @@ internal static class DryRunEndpoint
         });
     }
 
-    /// <summary>The cluster now: the leader's last snapshot (no I/O), else the working set from the database.</summary>
+    /// <summary>The cluster now, as committed: the working set (pending and running jobs, alive
+    /// nodes, quotas, spot trouble) read in one consistent transaction, the way a new leader loads it.
+    /// Any replica can answer, and the answer agrees with what the API shows.</summary>
     private static async Task<(ClusterSnapshot Snapshot, string Source)> SnapshotAsync(IControlPlaneStore store, ControlPlaneRuntime rt, DateTimeOffset now, CancellationToken ct)
     {
-        if (rt.LatestSnapshot is { } latest) return (latest, "the control loop's last snapshot");
         var cluster = await store.OpenClusterStoreAsync(rt.Offers, new DurableClusterStoreOptions(), now, ct);
-        return (await cluster.SnapshotAsync(now, ct), "the database (this replica does not lead)");
+        return (await cluster.SnapshotAsync(now, ct), "the database");
     }
 }

@@ -135,7 +135,6 @@ public sealed partial class ControlLoopService(
         term.WakeAt = plan.WakeAt;
         metrics.ObserveDecision(Stopwatch.GetElapsedTime(started));
         var after = await term.Cluster.SnapshotAsync(now, ct); // O(1) for jobs; nodes only when changed
-        runtime.LatestSnapshot = after;
         metrics.Pending = after.Pending.Count;
         metrics.Running = after.Running.Count;
         metrics.Nodes = after.Nodes.Count;

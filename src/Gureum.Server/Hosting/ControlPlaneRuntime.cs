@@ -4,7 +4,6 @@ using Gureum.Contracts.Specs;
 using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
-using Gureum.Core.Planning;
 using Gureum.Persistence;
 
 namespace Gureum.Server.Hosting;
@@ -75,17 +74,7 @@ public sealed class ControlPlaneRuntime
     }
 
     /// <summary>Stops routing backend reports (the term ended).</summary>
-    public void Detach()
-    {
-        Observer.Clear();
-        LatestSnapshot = null;
-    }
-
-    private volatile ClusterSnapshot? _latest;
-
-    /// <summary>The cluster as the leader's loop left it after its last decision (immutable; null
-    /// when this replica does not lead). Dry runs start from it without touching the database.</summary>
-    public ClusterSnapshot? LatestSnapshot { get => _latest; set => _latest = value; }
+    public void Detach() => Observer.Clear();
 
     /// <summary>The API's view of a job, with the exit code of its last run when the store has
     /// none and the backend knows it (the local backend keeps it on disk beside the logs).</summary>

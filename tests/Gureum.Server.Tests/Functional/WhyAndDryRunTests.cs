@@ -76,7 +76,8 @@ public sealed class WhyAndDryRunTests : IAsyncLifetime
         Assert.Equal(100, waiting.LabQuota!.MaxQueued);
         Assert.Equal("JobSubmitted", waiting.Timeline[0].Kind);
 
-        var ran = await WhyUntilAsync(_alice, waiter.Id, w => w.Job.Status is JobStatuses.Running or JobStatuses.Completed);
+        // The start is committed before the process is launched and the event recorded after: wait for the event.
+        var ran = await WhyUntilAsync(_alice, waiter.Id, w => w.Timeline.Any(s => s.Kind == "JobStarted"));
         var start = Assert.Single(ran.Timeline, s => s.Kind == "JobStarted");
         var node = Assert.Single(await ApiClient.GetAsync<NodeDto[]>(_admin, "api/v1/nodes"));
         Assert.Equal(node.Id, start.NodeId);
