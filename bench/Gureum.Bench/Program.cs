@@ -17,6 +17,7 @@ using Gureum.Simulation.Traces;
 //   dotnet run -c Release --project bench/Gureum.Bench -- serve-loop [--db …] [--queued 10000]
 //   dotnet run -c Release --project bench/Gureum.Bench -- local-jobs [N]
 //   dotnet run -c Release --project bench/Gureum.Bench -- store sqlite|postgres [SUBMITTERS] [SECONDS]
+//   dotnet run -c Release --project bench/Gureum.Bench -- why [PENDING]
 var mode = args.Length > 0 ? args[0] : "help";
 switch (mode)
 {
@@ -27,6 +28,7 @@ switch (mode)
     case "serve-http": await ServerBench.HttpAsync(args); break;
     case "serve-loop": await ServerBench.LoopAsync(args); break;
     case "store": await StoreBench.RunAsync(args); break;
+    case "why": await WhyBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000); break;
     default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...] | store sqlite|postgres [SUBMITTERS] [SECONDS] | serve-http [...] | serve-loop [...]"); break;
 }
 

@@ -47,7 +47,8 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
         var capacity = autoscaler.Decide(view, scheduled);
         actions.AddRange(capacity.Actions);
         var reasons = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
-        foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = w.Reason;
+        var explain = new WaitExplanations(capacity);
+        foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = explain.Explain(w);
         foreach (var h in held ?? []) reasons[h.Id] = h.Hold!;
         return new Plan(actions, capacity.WakeAt) { WaitReasons = reasons };
     }

@@ -5,7 +5,16 @@ using Gureum.Scheduling;
 namespace Gureum.Autoscaling;
 
 /// <summary>Capacity actions of one decision and when to be called again.</summary>
-public sealed record AutoscaleDecision(IReadOnlyList<PlanAction> Actions, DateTimeOffset? WakeAt);
+public sealed record AutoscaleDecision(IReadOnlyList<PlanAction> Actions, DateTimeOffset? WakeAt)
+{
+    /// <summary>For waiting jobs the policy has capacity on its way for: job id → what it waits for
+    /// ("node n000012 (…, Spot) booting, ready ~12:01:33 UTC"). Explanations only; never read by decisions.</summary>
+    public IReadOnlyDictionary<string, string>? WaitingFor { get; init; }
+
+    /// <summary>Why a job that waits for capacity and is not in <see cref="WaitingFor"/> gets none
+    /// from this policy now (a fixed fleet, a purchase limit). Explanations only.</summary>
+    public string? Otherwise { get; init; }
+}
 
 /// <summary>
 /// What capacity to hold: which offers, how many, which market, and what to release. Pure like

@@ -24,6 +24,9 @@ internal sealed class InFlightCapacity
     /// <summary>The nodes with what has been packed into them, in the order they were added.</summary>
     public IReadOnlyList<Node> Nodes => _nodes;
 
+    /// <summary>The <paramref name="index"/>th node added, with what has been packed into it.</summary>
+    public Node this[int index] => _nodes[index];
+
     /// <summary>Adds a node after all nodes added before it.</summary>
     public void Add(Node node)
     {
@@ -42,22 +45,25 @@ internal sealed class InFlightCapacity
     /// <summary>
     /// Packs a request onto the first node whose group <paramref name="allows"/> (offer, market),
     /// that <paramref name="mayPackOnto"/> accepts and where it fits; takes the slice and returns
-    /// true, or returns false when no node qualifies.
+    /// true with the node's index in <paramref name="index"/>, or returns false (index −1) when no
+    /// node qualifies.
     /// </summary>
-    public bool TryPack(ResourceRequest r, Func<Offer, Market, bool> allows, Func<Node, bool> mayPackOnto)
+    public bool TryPack(ResourceRequest r, Func<Offer, Market, bool> allows, Func<Node, bool> mayPackOnto, out int index)
     {
+        index = -1;
         var bestIndex = int.MaxValue;
         Placement? bestSlice = null;
         foreach (var g in _groups)
         {
             if (!g.MayFit(r) || !allows(g.Offer, g.Market)) continue;
-            var (index, slice) = g.FirstFit(r, _nodes, mayPackOnto, bestIndex);
-            if (slice is null || index >= bestIndex) continue;
-            (bestIndex, bestSlice) = (index, slice);
+            var (first, slice) = g.FirstFit(r, _nodes, mayPackOnto, bestIndex);
+            if (slice is null || first >= bestIndex) continue;
+            (bestIndex, bestSlice) = (first, slice);
         }
         if (bestSlice is null) return false;
         // The group's bounds stay valid: taking a slice only lowers what the node has free.
         _nodes[bestIndex] = NodeAccounting.Allocate(_nodes[bestIndex], bestSlice);
+        index = bestIndex;
         return true;
     }
 

@@ -56,7 +56,8 @@ public sealed class StaticPolicy : IAutoscalerPolicy
         return ok;
     }
 
-    public AutoscaleDecision Decide(ClusterSnapshot snapshot, SchedulingResult scheduled) => new([], null);
+    public AutoscaleDecision Decide(ClusterSnapshot snapshot, SchedulingResult scheduled) =>
+        new([], null) { Otherwise = "the fleet is fixed (policy static): it starts when jobs running on an eligible node end" };
 }
 
 /// <summary>A job's shape for memoizing feasibility (the spec fields that decide it).</summary>
@@ -120,12 +121,18 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
 
         var requested = 0;
+        var waitingFor = new Dictionary<string, string>(StringComparer.Ordinal);
+        var onItsWay = new List<string?>();
         foreach (var w in scheduled.Waiting)
         {
             if (requested >= options.MaxProvisionPerDecision) break;
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
-            if (PackInto(virtualNodes, w.Job)) continue;
+            if (PackInto(virtualNodes, w.Job, out var into))
+            {
+                waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes[into], snapshot.Now, onItsWay, into);
+                continue;
+            }
             if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;
             var why = ExplainChoice(w.Job, choice.Offer, choice.Market) ?? $"for {w.Job.Id}";
             for (var k = 0; k < job.Resources.Nodes; k++)
@@ -137,6 +144,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 actions.Add(new ProvisionNode(choice.Offer, choice.Market, why));
                 requested++;
             }
+            waitingFor[w.Job.Id] = WaitExplanations.Buying(choice.Offer, choice.Market, job.Resources.Nodes, snapshot.Now);
         }
 
         DateTimeOffset? wake = null;
@@ -156,7 +164,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             else if (wake is null || due < wake) wake = due;
         }
         EndDecision(snapshot, actions);
-        return new AutoscaleDecision(actions, wake);
+        return new AutoscaleDecision(actions, wake)
+        {
+            WaitingFor = waitingFor,
+            Otherwise = $"no offer it may use can be bought now (offer capacity limits, spot cooldown or the policy's choice), or this decision already requested its limit of {options.MaxProvisionPerDecision} nodes; reconsidered at every decision",
+        };
     }
 
     /// <summary>Called first in every <see cref="Decide"/> (learning policies observe the snapshot here).</summary>
@@ -173,13 +185,14 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     protected virtual (TimeSpan Keep, string Reason) IdleKeep(Node node, ClusterSnapshot snapshot) =>
         (options.IdleTimeout, $"idle for {options.IdleTimeout.TotalMinutes:F0} min");
 
-    private bool PackInto(InFlightCapacity virtualNodes, JobView view)
+    private bool PackInto(InFlightCapacity virtualNodes, JobView view, out int into)
     {
+        into = -1;
         var job = view.Spec;
         if (job.Resources.Nodes > 1) return false; // a gang gets fresh nodes of its own
         return virtualNodes.TryPack(job.Resources,
             (offer, market) => Eligibility.Allows(job, offer, market) && MayUse(view, market),
-            n => MayPackOnto(view, n));
+            n => MayPackOnto(view, n), out into);
     }
 
     /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>

@@ -8,6 +8,7 @@ root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(AnomalyCommand.Create());
 foreach (var c in LoginCommand.Create()) root.Subcommands.Add(c);
 root.Subcommands.Add(SubmitCommand.Create());
+root.Subcommands.Add(WhyCommand.Create());
 foreach (var c in JobCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in ClusterCommands.Create()) root.Subcommands.Add(c);
 foreach (var c in TenancyCommands.Create()) root.Subcommands.Add(c);

@@ -32,6 +32,13 @@ public readonly record struct WaitingJob(JobView Job, string Reason, bool Capaci
 /// </remarks>
 public sealed class Scheduler(Profile profile)
 {
+    /// <summary>Wait reason of a job for which some ready node had enough free resources when the
+    /// decision began, but none it may use (filters) has room after the jobs placed before it.</summary>
+    public const string NoRoomReason = "no eligible node has room";
+
+    /// <summary>Wait reason of a job for which no ready node has that much free now.</summary>
+    public const string NoNodeBigEnoughReason = "no node has enough free resources";
+
     public Profile Profile => profile;
 
     public SchedulingResult Schedule(ClusterSnapshot snapshot)
@@ -43,6 +50,7 @@ public sealed class Scheduler(Profile profile)
 
         var order = Sort(snapshot.Pending, ctx);
         Reservation? reservation = null;
+        JobView? reservedFor = null;
         // Preemption that found no victims for a (priority, shape) will not find any for the same
         // pair later in this decision: evictions only happen on success, which clears the memo.
         var noVictims = new HashSet<(int, ResourceRequest)>();
@@ -60,7 +68,7 @@ public sealed class Scheduler(Profile profile)
             {
                 if (reservation is not null && !profile.Backfill!.MayStart(job, placements, reservation, ctx))
                 {
-                    waiting.Add(new WaitingJob(job, $"backfill: would delay {reservation.JobId}, reserved for {reservation.At:u}"));
+                    waiting.Add(new WaitingJob(job, $"blocked behind {Who(reservedFor, reservation.JobId)}: it has the resources reserved from {reservation.At:u}, and starting this job now would delay it (backfill)"));
                     continue;
                 }
                 ctx.Commit(job, placements);
@@ -90,15 +98,19 @@ public sealed class Scheduler(Profile profile)
                 }
             }
         wait:
-            waiting.Add(new WaitingJob(job, ctx.MightFitSomewhere(r) ? "no eligible node has room" : "no node has enough free resources"));
+            waiting.Add(new WaitingJob(job, ctx.MightFitSomewhere(r) ? NoRoomReason : NoNodeBigEnoughReason));
             if (profile.Backfill is not null)
             {
-                reservation ??= profile.Backfill.Reserve(job, ctx);
+                if (reservation is null && profile.Backfill.Reserve(job, ctx) is { } reserved)
+                {
+                    reservation = reserved;
+                    reservedFor = job;
+                }
             }
             else if (profile.StrictOrder)
             {
                 for (var rest = idx + 1; rest < order.Length; rest++)
-                    waiting.Add(new WaitingJob(order[rest], $"behind {job.Id} (strict order)"));
+                    waiting.Add(new WaitingJob(order[rest], $"blocked behind {Who(job, job.Id)}: the queue is in strict order and it cannot start yet"));
                 break;
             }
         }
@@ -153,8 +165,15 @@ public sealed class Scheduler(Profile profile)
     {
         if (!ctx.Snapshot.Labs.TryGetValue(job.Spec.Lab, out var lab) || lab.MaxConcurrentGpus is not { } quota) return null;
         var want = (long)job.Spec.Resources.MilliGpusPerNode * job.Spec.Resources.Nodes;
-        return ctx.LabMilli(job.Spec.Lab) + want > quota * 1000 ? $"lab {lab.Name} at its quota of {quota} concurrent GPUs" : null;
+        var used = ctx.LabMilli(job.Spec.Lab);
+        return used + want > quota * 1000
+            ? $"lab quota: {used / 1000.0:0.##}/{quota:0.##} GPUs of lab {lab.Name} in use, it needs {want / 1000.0:0.##} more; it starts when the lab's running jobs free them"
+            : null;
     }
+
+    /// <summary>"job j7 (lab nlp, user ana, priority 5)" for reasons that name a blocking job.</summary>
+    private static string Who(JobView? job, string id) =>
+        job is null ? $"job {id}" : $"job {id} (lab {job.Spec.Lab}, user {job.Spec.User}, priority {job.Spec.Priority})";
 
     /// <summary>Best-scored placement for every gang member on distinct nodes, or null. Ties go
     /// to the node created first, whatever order the candidates come in.</summary>

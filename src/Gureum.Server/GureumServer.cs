@@ -138,6 +138,7 @@ public static class GureumServer
         builder.Services.AddSingleton<LoopSignal>();
         builder.Services.AddSingleton<BackendFactory>();
         builder.Services.AddSingleton<ControlPlaneRuntime>();
+        builder.Services.AddSingleton<DurationModel>();
         builder.Services.AddHostedService<ControlLoopService>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(15));
 

@@ -53,7 +53,8 @@ public sealed class InFlightCapacityTests
             bool MayPackOnto(Node n) => n.Id != avoid;
 
             var expected = NaiveFirstFit(reference, r, Allows, MayPackOnto);
-            Assert.Equal(expected >= 0, capacity.TryPack(r, Allows, MayPackOnto));
+            Assert.Equal(expected >= 0, capacity.TryPack(r, Allows, MayPackOnto, out var index));
+            Assert.Equal(expected, index);
             if (expected >= 0)
             {
                 reference[expected] = NodeAccounting.Allocate(reference[expected], Fit.Slice(r, reference[expected])!);

@@ -454,6 +454,35 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task SetWaitReasonsAsync_LoopExplainsWaits_DurableReloadedAndClearedAtStart()
+    {
+        await SeedTenancyAsync(Store);
+        for (var i = 0; i < 5; i++) await SubmitOkAsync(Store, Spec($"j{i}"));
+        var (ds, loop, backend) = await OpenLoopAsync(Store);
+        await ds.AddNodeAsync(Node.Create("f1", Offer, Market.OnDemand, NodeState.Ready, Time.GetUtcNow(), isFixed: true), default);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(["j0", "j1"], backend.Started); // 4 GPUs, 2 each
+        const string expected = "waiting for 2×GPU: no eligible ready node has room for it now; the fleet is fixed (policy static): it starts when jobs running on an eligible node end";
+        foreach (var id in new[] { "j2", "j3", "j4" })
+            Assert.Equal(expected, (await Store.GetJobAsync(id, default))!.WaitReason); // committed: the API reads it from the database
+
+        // A new leader reloads the reasons with the jobs, so an unchanged reason is not written again.
+        var restarted = await OpenAsync();
+        var reloaded = await restarted.OpenClusterStoreAsync([Offer], null, Time.GetUtcNow(), default);
+        Assert.All((await reloaded.SnapshotAsync(Time.GetUtcNow(), default)).Pending, j => Assert.Equal(expected, j.WaitReason));
+
+        // Started jobs lose their reason; the others keep theirs.
+        await loop.OnJobExitedAsync("j0", succeeded: true, default);
+        await loop.RunOnceAsync(default);
+        Assert.Equal(["j0", "j1", "j2"], backend.Started);
+        Assert.Null((await Store.GetJobAsync("j2", default))!.WaitReason);
+        Assert.Equal(expected, (await Store.GetJobAsync("j4", default))!.WaitReason);
+        // Only pending jobs take a reason, whatever the caller passes.
+        await ds.SetWaitReasonsAsync([new("j2", "stale"), new("nope", "x")], Time.GetUtcNow(), default);
+        Assert.Null((await Store.GetJobAsync("j2", default))!.WaitReason);
+    }
+
+    [StoreFact]
     public async Task OpenClusterStoreAsync_NodeLifecycleAndPreemption_ReloadsNodesWithStates()
     {
         await SeedTenancyAsync(Store);

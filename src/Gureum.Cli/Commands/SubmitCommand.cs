@@ -32,7 +32,8 @@ internal static class SubmitCommand
             if (p.GetValue(dryRun))
             {
                 var answer = await client.SubmitDryRunAsync(yaml, ct);
-                CliOutput.Json(answer); // the dry-run's shape belongs to issue 4; shown as the server answers it
+                if (asJson) CliOutput.Json(answer);
+                else WriteDryRun(answer);
                 return ExitCodes.Ok;
             }
 
@@ -78,4 +79,28 @@ internal static class SubmitCommand
         });
         return cmd;
     }
+
+    /// <summary>The dry run as a table: start, duration and cost, each estimate with its interval; then where and why.</summary>
+    internal static void WriteDryRun(DryRunDto d)
+    {
+        Console.WriteLine($"Dry run (nothing submitted): policy {d.Policy}, at {CliOutput.Time(d.At)} UTC.");
+        var t = CliOutput.Table("", "ESTIMATE", "LOW", "HIGH");
+        if (d.StartInSeconds is { } s)
+            CliOutput.Row(t, "starts in", Secs(s.Estimate), Secs(s.Low), Secs(s.High));
+        else
+            CliOutput.Row(t, "starts in", "not within the horizon", "-", "-");
+        if (d.StartAt is not null)
+            CliOutput.Row(t, "starts at (UTC)", CliOutput.Time(d.StartAt), CliOutput.Time(d.StartAtLow), CliOutput.Time(d.StartAtHigh));
+        if (d.DurationSeconds is { } r) CliOutput.Row(t, "runs for", Secs(r.Estimate), Secs(r.Low), Secs(r.High));
+        if (d.CostUsd is { } c) CliOutput.Row(t, "costs", Usd(c.Estimate), Usd(c.Low), Usd(c.High));
+        CliOutput.Write(t);
+        if (d.Offer is not null) Console.WriteLine($"Where: {d.Offer} ({d.Market}{(d.GpuModel is null ? "" : $", {d.GpuModel}")})");
+        Console.WriteLine($"Why: {d.Explanation}");
+        Console.WriteLine($"Duration model: {d.Predictor}");
+        Console.WriteLine($"Method: {d.Method}");
+        Console.WriteLine("Submit it for real: gureum submit FILE (without --dry-run).");
+    }
+
+    private static string Secs(double seconds) => CliOutput.Span(TimeSpan.FromSeconds(seconds));
+    private static string Usd(double usd) => "$" + usd.ToString(usd < 1 ? "0.####" : "0.##", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -165,3 +165,86 @@ public sealed record CreateUserResponse(UserDto User, string Token);
 /// <param name="MaxQueued">Quota on queued jobs; null = none.</param>
 /// <param name="Queued">Jobs waiting now.</param>
 public sealed record QuotaDto(string Lab, double? MaxGpus, double UsedGpus, int? MaxQueued, int Queued);
+
+/// <summary>
+/// <c>GET /api/v1/jobs/{id}/why</c>: why a job is where it is. The current state and wait reason
+/// (as the control loop's last decision explained it), the lab's GPU quota when it has one, and
+/// the job's decision history from the event log, oldest first.
+/// </summary>
+public sealed record JobWhyDto
+{
+    /// <summary>The job now.</summary>
+    public required JobDto Job { get; init; }
+    /// <summary>One sentence: what the job is doing and why ("Pending: waiting for 4×A100: …",
+    /// "Running since … on n000003 (…): fits", "Completed at …").</summary>
+    public required string Summary { get; init; }
+    /// <summary>The lab's concurrent-GPU quota and its use now, when the lab has one.</summary>
+    public QuotaDto? LabQuota { get; init; }
+    /// <summary>Every recorded decision about the job, oldest first.</summary>
+    public IReadOnlyList<WhyStepDto> Timeline { get; init; } = [];
+}
+
+/// <summary>One decision in a job's history: an event of the job, with the node it concerned.</summary>
+public sealed record WhyStepDto
+{
+    /// <summary>When it happened.</summary>
+    public required DateTimeOffset At { get; init; }
+    /// <summary>A <c>Gureum.Core.Control.EventKind</c> name: JobSubmitted, JobStarted, JobPreempted, JobRequeued, …</summary>
+    public required string Kind { get; init; }
+    /// <summary>What was decided and why, as recorded.</summary>
+    public required string Message { get; init; }
+    /// <summary>The node concerned (for a start: the first node of the run).</summary>
+    public string? NodeId { get; init; }
+    /// <summary>That node's offer (<c>cloud/zone/instance-type</c>), when known.</summary>
+    public string? Offer { get; init; }
+    /// <summary>That node's market: OnDemand or Spot.</summary>
+    public string? Market { get; init; }
+    /// <summary>That node's zone.</summary>
+    public string? Zone { get; init; }
+    /// <summary>That node's GPU model.</summary>
+    public string? GpuModel { get; init; }
+    /// <summary>That node's price in USD per hour in its market.</summary>
+    public decimal? PricePerHour { get; init; }
+}
+
+/// <summary>An estimate with its interval (<see cref="Low"/> ≤ <see cref="Estimate"/> ≤ <see cref="High"/>).</summary>
+public sealed record IntervalDto(double Estimate, double Low, double High);
+
+/// <summary>
+/// <c>POST /api/v1/jobs?dryRun=true</c>: what the server would do with the spec, computed by a short
+/// replay of the current cluster with the server's policy (the decision path the control loop runs),
+/// without storing the job. Times are seconds; cost is USD for the job's share of its node(s).
+/// </summary>
+public sealed record DryRunDto
+{
+    /// <summary>Always false: nothing was stored.</summary>
+    public bool Submitted { get; init; }
+    /// <summary>The policy the replay ran (the server's).</summary>
+    public required string Policy { get; init; }
+    /// <summary>The duration predictor used, with its version, and what it was trained on.</summary>
+    public required string Predictor { get; init; }
+    /// <summary>When the estimate was made (the snapshot's time).</summary>
+    public required DateTimeOffset At { get; init; }
+    /// <summary>Seconds from <see cref="At"/> until the job starts. Null when it does not start within the replay's horizon.</summary>
+    public IntervalDto? StartInSeconds { get; init; }
+    /// <summary><see cref="At"/> + the start estimates.</summary>
+    public DateTimeOffset? StartAt { get; init; }
+    /// <summary>Earliest start (<see cref="At"/> + low).</summary>
+    public DateTimeOffset? StartAtLow { get; init; }
+    /// <summary>Latest start (<see cref="At"/> + high).</summary>
+    public DateTimeOffset? StartAtHigh { get; init; }
+    /// <summary>Run time in seconds on the GPU it gets.</summary>
+    public IntervalDto? DurationSeconds { get; init; }
+    /// <summary>Cost in USD: its share of the node's price × run time.</summary>
+    public IntervalDto? CostUsd { get; init; }
+    /// <summary>Offer it would run on.</summary>
+    public string? Offer { get; init; }
+    /// <summary>OnDemand or Spot.</summary>
+    public string? Market { get; init; }
+    /// <summary>GPU model it would get.</summary>
+    public string? GpuModel { get; init; }
+    /// <summary>Why: the decision's reasons for its start and for the node.</summary>
+    public required string Explanation { get; init; }
+    /// <summary>What the replay took in and left out (queue size, horizon), so the figures can be judged.</summary>
+    public required string Method { get; init; }
+}

@@ -25,6 +25,8 @@ namespace Gureum.Contracts.Api;
 [JsonSerializable(typeof(CreateUserResponse))]
 [JsonSerializable(typeof(QuotaDto[]))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(JobWhyDto))]
+[JsonSerializable(typeof(DryRunDto))]
 public sealed partial class GureumJsonContext : JsonSerializerContext;
 
 /// <summary>Shared serializer options (source-generated metadata, reflection as fallback for types added later).</summary>

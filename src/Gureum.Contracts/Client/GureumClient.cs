@@ -92,11 +92,13 @@ public sealed class GureumClient : IDisposable
         return await SendAsync<JobDto>(HttpMethod.Post, "api/v1/jobs", content, ct).ConfigureAwait(false);
     }
 
-    /// <summary><c>POST /api/v1/jobs?dryRun=true</c> (issue 4): what the server would do, as the JSON it answers.</summary>
-    public async Task<JsonElement> SubmitDryRunAsync(string specYaml, CancellationToken ct)
+    /// <summary><c>POST /api/v1/jobs?dryRun=true</c>: what the server would do with the spec
+    /// (predicted start, duration and cost with intervals, where and why), without submitting it.
+    /// A bad spec fails exactly as a submit does.</summary>
+    public async Task<DryRunDto> SubmitDryRunAsync(string specYaml, CancellationToken ct)
     {
         using var content = new StringContent(specYaml, Encoding.UTF8, "application/yaml");
-        return await SendAsync<JsonElement>(HttpMethod.Post, "api/v1/jobs?dryRun=true", content, ct).ConfigureAwait(false);
+        return await SendAsync<DryRunDto>(HttpMethod.Post, "api/v1/jobs?dryRun=true", content, ct).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /api/v1/jobs</c>: one page.</summary>
@@ -120,6 +122,9 @@ public sealed class GureumClient : IDisposable
 
     /// <summary><c>GET /api/v1/jobs/{id}</c>.</summary>
     public Task<JobDto> GetJobAsync(string id, CancellationToken ct) => GetAsync<JobDto>($"api/v1/jobs/{Uri.EscapeDataString(id)}", ct);
+
+    /// <summary><c>GET /api/v1/jobs/{id}/why</c>: the job's state, wait reason and decision history.</summary>
+    public Task<JobWhyDto> WhyAsync(string id, CancellationToken ct) => GetAsync<JobWhyDto>($"api/v1/jobs/{Uri.EscapeDataString(id)}/why", ct);
 
     /// <summary><c>POST /api/v1/jobs/{id}/cancel</c>.</summary>
     public Task<JobDto> CancelAsync(string id, CancellationToken ct) =>

@@ -12,6 +12,12 @@ public sealed record ControlLoopOptions
 
     /// <summary>Record a <see cref="EventKind.Decision"/> event for every non-empty plan. Default false.</summary>
     public bool RecordDecisions { get; init; }
+
+    /// <summary>Most wait reasons written per decision. Only reasons that changed since the last
+    /// decision are written, oldest job first; the rest follow at the next decisions. Default 1,000,
+    /// which bounds a decision's writes when a whole long queue's reasons change at once (a quota
+    /// or a node that many jobs wait for).</summary>
+    public int MaxWaitReasonWrites { get; init; } = 1000;
 }
 
 /// <summary>
@@ -116,7 +122,23 @@ public sealed class ControlLoop(
         var plan = core.Decide(snapshot);
         Decisions++;
         await ApplyAsync(plan, now, ct);
+        await RecordWaitReasonsAsync(snapshot, plan, now, ct);
         return plan;
+    }
+
+    /// <summary>Stores the plan's wait reasons that differ from what the jobs carry: one pass over
+    /// the queue (a dictionary lookup per job), no write for a reason that did not change.</summary>
+    private async ValueTask RecordWaitReasonsAsync(ClusterSnapshot snapshot, Plan plan, DateTimeOffset now, CancellationToken ct)
+    {
+        if (plan.WaitReasons.Count == 0) return;
+        List<KeyValuePair<string, string>>? changed = null;
+        foreach (var job in snapshot.Pending)
+        {
+            if (!plan.WaitReasons.TryGetValue(job.Id, out var reason) || string.Equals(reason, job.WaitReason, StringComparison.Ordinal)) continue;
+            (changed ??= []).Add(new(job.Id, reason));
+            if (changed.Count >= _options.MaxWaitReasonWrites) break;
+        }
+        if (changed is not null) await store.SetWaitReasonsAsync(changed, now, ct);
     }
 
     private async ValueTask ApplyAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
@@ -208,10 +230,28 @@ public sealed class ControlLoop(
         {
             foreach (var (s, job) in started)
             {
-                await executor.StartAsync(job, await NodesOfAsync(job, ct), ct);
-                await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, s.Reason), ct);
+                var nodes = await NodesOfAsync(job, ct);
+                await executor.StartAsync(job, nodes, ct);
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, $"{s.Reason}; {Where(nodes, job.Placements)}"), ct);
             }
         }
+    }
+
+    /// <summary>Where a run is, for its start event: node, offer, market, zone and the GPUs taken,
+    /// e.g. <c>on n000003 (aws/us-east-1a/p4d.24xlarge, Spot, zone us-east-1a, 4×A100 of 8)</c>.</summary>
+    internal static string Where(IReadOnlyList<Node> nodes, IReadOnlyList<Placement> placements)
+    {
+        var parts = new List<string>(nodes.Count);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var n = nodes[i];
+            var p = i < placements.Count ? placements[i] : null;
+            var gpus = p is null || n.Offer.GpuCount == 0 ? "no GPU"
+                : p.MilliPerGpu < 1000 ? $"{p.MilliGpus / 1000.0:0.###} of one {n.Offer.GpuModel}"
+                : $"{p.GpuIndices.Length}×{n.Offer.GpuModel} of {n.Offer.GpuCount}";
+            parts.Add($"{n.Id} ({n.Offer.Id}, {n.Market}, zone {n.Offer.Zone}, {gpus})");
+        }
+        return "on " + string.Join(" + ", parts);
     }
 
     private async ValueTask ProvisionAllAsync(Plan plan, DateTimeOffset now, CancellationToken ct)

@@ -49,6 +49,14 @@ public interface IClusterStore
     /// </summary>
     ValueTask<JobView?> SetHoldAsync(string jobId, string? hold, CancellationToken ct);
 
+    /// <summary>
+    /// Record why pending jobs wait (the decision's explanation, <see cref="Plan.WaitReasons"/>),
+    /// replacing each job's previous reason, as one batch (one transaction for a database store).
+    /// Jobs that are unknown or no longer pending are skipped. The control loop passes only the
+    /// reasons that changed, so a long queue that keeps its reasons costs no writes.
+    /// </summary>
+    ValueTask SetWaitReasonsAsync(IReadOnlyList<KeyValuePair<string, string>> reasons, DateTimeOffset now, CancellationToken ct);
+
     /// <summary>Mark a pending job as never runnable.</summary>
     ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct);
 

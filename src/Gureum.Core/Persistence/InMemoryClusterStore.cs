@@ -329,6 +329,19 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         return ValueTask.FromResult<JobView?>(next);
     }
 
+    public ValueTask SetWaitReasonsAsync(IReadOnlyList<KeyValuePair<string, string>> reasons, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var (id, reason) in reasons)
+        {
+            if (!_jobs.TryGetValue(id, out var job) || job.Status != JobStatus.Pending || job.WaitReason == reason) continue;
+            var next = job with { WaitReason = reason };
+            _jobs[id] = next;
+            var i = _pending.BinarySearch(job, BySeq);
+            if (i >= 0) _pending = _pending.SetItem(i, next);
+        }
+        return ValueTask.CompletedTask;
+    }
+
     /// <inheritdoc />
     public ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)
     {

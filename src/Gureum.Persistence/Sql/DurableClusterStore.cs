@@ -219,8 +219,24 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         var before = await _mem.GetJobAsync(jobId, ct);
         var job = await _mem.SetHoldAsync(jobId, hold, ct);
         if (job is null || before is not { Status: JobStatus.Pending } || before.Hold == hold) return job;
-        await _db.Writer.RunAsync(async w => await w.Command("UPDATE jobs SET hold = @h WHERE id = @i").P("h", hold).P("i", jobId).ExecAsync(), ct);
+        await WriteAsync(async w => await w.Command("UPDATE jobs SET hold = @h WHERE id = @i").P("h", hold).P("i", jobId).ExecAsync(), ct);
         return job;
+    }
+
+    public async ValueTask SetWaitReasonsAsync(IReadOnlyList<KeyValuePair<string, string>> reasons, DateTimeOffset now, CancellationToken ct)
+    {
+        var changed = new List<KeyValuePair<string, string>>(reasons.Count);
+        foreach (var (id, reason) in reasons)
+            if (await _mem.GetJobAsync(id, ct) is { Status: JobStatus.Pending } job && job.WaitReason != reason) changed.Add(new(id, reason));
+        if (changed.Count == 0) return;
+        await _mem.SetWaitReasonsAsync(changed, now, ct);
+        // One transaction for the whole batch; a job another writer already moved on keeps its state.
+        await WriteAsync(async w =>
+        {
+            foreach (var (id, reason) in changed)
+                await w.Command("UPDATE jobs SET wait_reason = @wr WHERE id = @id AND status = 'Pending'").P("wr", reason).P("id", id).ExecAsync();
+            return 0;
+        }, ct);
     }
 
     public async ValueTask RejectJobAsync(string jobId, string reason, DateTimeOffset now, CancellationToken ct)

@@ -34,12 +34,15 @@ internal static class Endpoints
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Produces<DryRunDto>(StatusCodes.Status200OK)
+            .WithDescription("Submit a job spec. With dryRun=true the spec is validated exactly as for a submit but not stored, and the answer (200, DryRunDto) is the predicted start, duration and cost, each with an interval, from a short replay of the current cluster with the server's policy.");
         jobs.MapGet("", ListJobsAsync).Produces<PageDto<JobDto>>();
         jobs.MapGet("/{id}", GetJobAsync).Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapPost("/{id}/cancel", CancelAsync).Produces<JobDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/logs", LogsAsync).Produces<string>(contentType: "text/plain").ProducesProblem(StatusCodes.Status404NotFound);
         jobs.MapGet("/{id}/events", JobEventsAsync).Produces<PageDto<EventDto>>().ProducesProblem(StatusCodes.Status404NotFound);
+        WhyEndpoint.Map(jobs);
 
         api.MapGet("/nodes", async (IControlPlaneStore store, bool? all, CancellationToken ct) =>
             (await store.ListNodesAsync(all == true, ct)).Select(n => n.Node.ToDto()).ToArray()).WithTags("cluster");
@@ -64,8 +67,6 @@ internal static class Endpoints
     {
         var started = Stopwatch.GetTimestamp();
         var caller = BearerAuth.CallerOf(http);
-        if (dryRun == true)
-            return Problems.Create(StatusCodes.Status501NotImplemented, "Not implemented", "dryRun=true is reserved for cost and start-time estimates (issue 4). To fix: submit without dryRun.");
         var (text, error) = await ReadSpecAsync(http.Request, ct);
         if (error is not null) return error;
         var parsed = JobSpecYaml.Parse(text!, "the job spec", new JobSpecYamlOptions { OfferedGpuModels = rt.OfferedGpuModels });
@@ -80,6 +81,8 @@ internal static class Endpoints
             return Problems.Forbidden("Only an admin may override the budget gate. To fix: ask an admin, or drop override=budget.");
         var now = time.GetUtcNow();
         var spec = draft.ToJobSpec(JobIds.New(now), caller.Name, caller.Lab, now);
+        if (dryRun == true)
+            return await DryRunEndpoint.RunAsync(http, store, rt, spec, now, ct);
         // Over budget: accepted but held (committed with the reason); an admin's override=budget releases it at once.
         var hold = await CostEndpoints.HoldReasonAsync(store, rt, spec, now, ct);
         var result = await store.SubmitAsync(spec, text!, hold, now, ct);
@@ -178,7 +181,7 @@ internal static class Endpoints
     }
 
     /// <summary>The job if the caller may act on it; else the 404 (not there or another lab's) or 403 to answer.</summary>
-    private static async Task<(JobRecord? Job, IResult? Error)> VisibleJobAsync(HttpContext http, IControlPlaneStore store, string id, CancellationToken ct)
+    internal static async Task<(JobRecord? Job, IResult? Error)> VisibleJobAsync(HttpContext http, IControlPlaneStore store, string id, CancellationToken ct)
     {
         var caller = BearerAuth.CallerOf(http);
         var job = await store.GetJobAsync(id, ct);

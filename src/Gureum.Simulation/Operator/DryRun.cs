@@ -1,4 +1,5 @@
 using Gureum.Core.Cloud;
+using Gureum.Core.Control;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Prediction;
@@ -12,13 +13,20 @@ namespace Gureum.Simulation.Operator;
 public sealed record DryRunEstimate(Interval StartInSeconds, Interval DurationSeconds, Interval CostUsd, string? Offer, Market? Market, string? GpuModel, string Explanation);
 
 /// <summary>
-/// "What would this job do" by the real decision path, like Nomad's <c>job plan</c>: a short
-/// replay from the snapshot's state with the named policy — the nodes it holds, the queued and
-/// running jobs with predicted (remaining) run times, and the new job — three times, with the new
-/// job's run time at the predictor's low, estimate and high, and the others at their estimates.
+/// "What would this job do" by the real decision path, like Nomad's <c>job plan</c>: short replays
+/// from the snapshot's state with the named policy — the nodes it holds, the queued and running jobs
+/// with predicted (remaining) run times, and the new job — each stopped as soon as the new job
+/// starts. Three replays give the start interval: every other job at the predictor's low, estimate
+/// and high. Run time and cost follow from the start's node: the new job's predicted run time (low,
+/// estimate, high) scaled to that node's GPU, times its share of the node's price, assuming the run
+/// is not interrupted (the dry run's spot market is calm and nothing arrives after it). No policy
+/// reads a job's true run time, so stopping at the start changes no decision before it.
 /// Running jobs are resubmitted at the snapshot's instant ahead of everyone (highest priority), so
 /// they may land on other nodes than they hold now: the replay is a forecast, not a copy.
 /// </summary>
+/// <remarks>Cost: three replays up to the new job's start, each one decision per event (job ends,
+/// node boots) until then; a job far back in a long queue needs many. The horizon argument
+/// bounds the simulated time (default 30 days).</remarks>
 public static class DryRun
 {
     /// <summary>Runs the dry run. <paramref name="createPolicy"/> builds a fresh decision core per
@@ -28,59 +36,69 @@ public static class DryRun
     {
         var now = snapshot.Now;
         var mine = durations.PredictSeconds(job, now);
-        var others = new List<JobSpec>();
-        foreach (var r in snapshot.Running.Values)
-        {
-            var left = Math.Max(60, durations.PredictSeconds(r.Spec, now).Estimate - r.WorkSaved.TotalSeconds - (now - (r.RunStartedAt ?? now)).TotalSeconds);
-            others.Add(r.Spec with { SubmitTime = now, Duration = TimeSpan.FromSeconds(left), Priority = int.MaxValue / 2 });
-        }
-        foreach (var p in snapshot.Pending)
-            others.Add(p.Spec with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(60, durations.PredictSeconds(p.Spec, now).Estimate - p.WorkSaved.TotalSeconds)) });
+        var running = snapshot.Running.Values.Select(r => (Job: r, Predicted: durations.PredictSeconds(r.Spec, now))).ToList();
+        var pending = snapshot.Pending.Select(p => (Job: p, Predicted: durations.PredictSeconds(p.Spec, now))).ToList();
         var fleet = snapshot.Nodes.Where(n => n.IsAlive)
             .Select(n => Node.Create(n.Id, n.Offer, n.Market, NodeState.Ready, now, isFixed: true)).ToList();
+        var target = job with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(1, mine.Estimate)) };
 
-        var runs = new List<(double Start, double Duration, double Cost, string? Offer, Market? Market, string? Gpu, string Why)>();
-        foreach (var seconds in new[] { mine.Low, mine.Estimate, mine.High })
+        var starts = new List<Start?>(3);
+        string? waiting = null;
+        foreach (var pick in new Func<Interval, double>[] { i => i.Low, i => i.Estimate, i => i.High })
         {
-            var target = job with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(1, seconds)) };
-            var jobs = others.Append(target).OrderBy(j => j.SubmitTime).ToList();
+            var others = new List<JobSpec>(running.Count + pending.Count + 1);
+            foreach (var (r, pred) in running)
+            {
+                var left = Math.Max(60, pick(pred) - r.WorkSaved.TotalSeconds - (now - (r.RunStartedAt ?? now)).TotalSeconds);
+                others.Add(r.Spec with { SubmitTime = now, Duration = TimeSpan.FromSeconds(left), Priority = int.MaxValue / 2 });
+            }
+            foreach (var (p, pred) in pending)
+                others.Add(p.Spec with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(60, pick(pred) - p.WorkSaved.TotalSeconds)) });
+            others.Add(target);
             var setup = new ReplaySetup
             {
-                Core = createPolicy(), Jobs = jobs, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
-                Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30) },
+                Core = createPolicy(), Jobs = others, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
+                Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id },
             };
-            var outcome = await ReplayEngine.RunAsync(setup, null, ct);
-            runs.Add(Measure(outcome, target));
+            var (start, why) = Find(await ReplayEngine.RunAsync(setup, null, ct), target);
+            starts.Add(start);
+            if (starts.Count == 2) waiting = why;
         }
-        var mid = runs[1];
-        Interval Of(Func<(double Start, double Duration, double Cost, string?, Market?, string?, string), double> f)
-        {
-            var xs = runs.Select(f).ToArray();
-            return new Interval(f(mid), xs.Min(), xs.Max());
-        }
-        return new DryRunEstimate(Of(r => r.Start), Of(r => r.Duration), Of(r => r.Cost), mid.Offer, mid.Market, mid.Gpu, mid.Why);
+
+        if (starts[1] is not { } mid)
+            return new DryRunEstimate(new Interval(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity), Interval.Point(double.NaN), Interval.Point(double.NaN),
+                null, null, null, $"does not start within the dry run: {waiting}");
+        var startsIn = starts.Select(s => s?.Seconds ?? double.PositiveInfinity).ToArray();
+        var startInterval = new Interval(mid.Seconds, startsIn.Min(), startsIn.Max());
+        var model = Progress.SlowestModel(mid.Nodes.Select(n => n.Node));
+        double Run(double seconds) => job.Resources.MilliGpusPerNode > 0
+            ? GpuModels.Scale(TimeSpan.FromSeconds(Math.Max(1, seconds)), job.ReferenceGpu, model).TotalSeconds
+            : Math.Max(1, seconds);
+        double Cost(double runSeconds) => mid.Nodes.Sum(n => (double)n.Price * LowerBounds.Share(job.Resources, n.Node.Offer) * runSeconds / 3600);
+        var duration = new Interval(Run(mine.Estimate), Run(mine.Low), Run(mine.High));
+        var cost = new Interval(Cost(duration.Estimate), Cost(duration.Low), Cost(duration.High));
+        var first = mid.Nodes[0].Node;
+        return new DryRunEstimate(startInterval, duration, cost, first.Offer.Id, first.Market, first.Offer.GpuModel, mid.Why);
     }
 
-    private static (double, double, double, string?, Market?, string?, string) Measure(ReplayOutcome o, JobSpec target)
+    private sealed record Start(double Seconds, IReadOnlyList<(Node Node, decimal Price)> Nodes, string Why);
+
+    /// <summary>When and where the replay started the target, and why; else null and why it still waited.</summary>
+    private static (Start? Start, string Waiting) Find(ReplayOutcome o, JobSpec target)
     {
-        var runs = o.Runs.GetValueOrDefault(target.Id) ?? [];
         var view = o.Jobs.FirstOrDefault(j => j.Id == target.Id);
-        if (runs.Count == 0)
-            return (double.PositiveInfinity, double.NaN, double.NaN, null, null, null, view?.WaitReason ?? $"does not start within the dry run ({view?.Status})");
-        var start = (runs[0].Start - target.SubmitTime).TotalSeconds;
-        var duration = runs.Sum(r => (r.End - r.Start).TotalSeconds);
+        if (view?.FirstStartedAt is not { } at || (view.Placements.Count == 0 && (o.Runs.GetValueOrDefault(target.Id) ?? []).Count == 0))
+            return (null, view?.WaitReason ?? $"it is {view?.Status}");
         var bills = o.Bills.ToDictionary(b => b.NodeId, StringComparer.Ordinal);
-        double cost = 0;
-        NodeBill? first = null;
-        foreach (var r in runs)
-            foreach (var id in r.NodeIds.Split('+'))
-                if (bills.TryGetValue(id, out var b))
-                {
-                    first ??= b;
-                    cost += (double)b.StartPrice * LowerBounds.Share(target.Resources, b.Offer) * (r.End - r.Start).TotalHours;
-                }
+        var nodeIds = view.Placements.Count > 0 ? view.Placements.Select(p => p.NodeId) : o.Runs[target.Id][0].NodeIds.Split('+');
+        var nodes = new List<(Node, decimal)>();
+        foreach (var id in nodeIds)
+            if (bills.TryGetValue(id, out var b))
+                nodes.Add((Node.Create(id, b.Offer, b.Market, NodeState.Ready, b.Start), b.StartPrice));
         var why = o.Events.LastOrDefault(e => e.JobId == target.Id && e.Kind == Core.Control.EventKind.JobStarted)?.Message ?? "started";
-        var bought = first is null ? null : o.Events.FirstOrDefault(e => e.NodeId == first.NodeId && e.Kind == Core.Control.EventKind.NodeRequested)?.Message;
-        return (start, duration, cost, first?.Offer.Id, first?.Market, first?.Offer.GpuModel, bought is null ? why : $"{why}; node {bought}");
+        var bought = nodes.Count == 0 ? null : o.Events.FirstOrDefault(e => e.NodeId == nodes[0].Item1.Id && e.Kind == Core.Control.EventKind.NodeRequested)?.Message;
+        return nodes.Count == 0
+            ? (null, "its nodes were not billed")
+            : (new Start((at - target.SubmitTime).TotalSeconds, nodes, bought is null ? why : $"{why}; node bought: {bought}"), "");
     }
 }

@@ -28,6 +28,9 @@ public sealed record ReplayOptions
     public Action<ClusterSnapshot, IReadOnlyList<JobSpec>>? OnSubmitted { get; init; }
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
+    /// <summary>Stop as soon as this job has started (or can no longer start: rejected, cancelled).
+    /// Dry runs need nothing after it. Default null: run to the end.</summary>
+    public string? StopWhenStarted { get; init; }
 }
 
 /// <summary>Everything one replay needs.</summary>
@@ -129,6 +132,9 @@ public static class ReplayEngine
                 events.Push(wake, new SimEvent(SimEventKind.Wake, null, 0));
                 scheduledWake = wake;
             }
+
+            if (opt.StopWhenStarted is { } stopWhen && await store.GetJobAsync(stopWhen, ct) is { Status: not JobStatus.Pending })
+                break;
 
             if (now >= nextSample)
             {

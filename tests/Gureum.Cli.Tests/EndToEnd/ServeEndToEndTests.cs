@@ -113,6 +113,46 @@ public sealed class ServeEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhyAndDryRun_RealCli_TablesAndJson()
+    {
+        var login = await _server.CliAsync("login", "--server", _server.Url, "--token", _server.AdminToken);
+        Assert.True(login.ExitCode == 0, login.ToString());
+        var spec = WriteSpec("probe.yaml", """
+            name: probe
+            resources: {cpus: 1, memory: 256Mi}
+            time_limit: 5m
+            run: sleep 1
+            """);
+
+        // Dry run: a table for people, the DTO for scripts; nothing is submitted.
+        var table = await _server.CliAsync("submit", spec, "--dry-run");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        foreach (var line in new[] { "Dry run (nothing submitted): policy static", "starts in", "runs for", "costs", "Why: fits; on ", "Duration model: spec fallback" })
+            Assert.Contains(line, table.Stdout);
+        var dry = Json<DryRunDto>(await _server.CliAsync("submit", spec, "--dry-run", "--json"));
+        Assert.False(dry.Submitted);
+        Assert.True(dry.DurationSeconds!.Low <= dry.DurationSeconds.Estimate && dry.DurationSeconds.Estimate <= dry.DurationSeconds.High);
+        Assert.Equal(300, dry.DurationSeconds.High, 0); // the time limit: no job has finished yet
+        Assert.Empty(Json<JobDto[]>(await _server.CliAsync("ls", "--all", "--json")));
+
+        // why: the job's decisions, as a table and as JSON.
+        var job = Json<JobDto>(await _server.CliAsync("submit", spec, "--json"));
+        await WaitForAsync(job.Id, j => j.IsTerminal(), "ended");
+        var why = await _server.CliAsync("why", job.Id);
+        Assert.True(why.ExitCode == 0, why.ToString());
+        Assert.Contains($"{job.Id} (probe): Completed at ", why.Stdout);
+        foreach (var word in new[] { "JobSubmitted", "JobStarted", "JobCompleted", "OnDemand", "fits; on " })
+            Assert.Contains(word, why.Stdout);
+        var dto = Json<JobWhyDto>(await _server.CliAsync("why", job.Id, "--json"));
+        Assert.Equal(["JobSubmitted", "JobStarted", "JobCompleted"], dto.Timeline.Select(s => s.Kind));
+        Assert.NotNull(dto.Timeline[1].Offer);
+
+        var missing = await _server.CliAsync("why", "no-such-job");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("To fix:", missing.Stderr);
+    }
+
+    [Fact]
     public async Task SubmitWait_ProcessExitCodes_ShownInShowAndLs()
     {
         Assert.Equal(0, (await _server.CliAsync("login", "--server", _server.Url, "--token", _server.AdminToken)).ExitCode);

@@ -52,6 +52,8 @@ public sealed class AuthTests : IAsyncLifetime
         (HttpMethod.Post, $"api/v1/jobs/{_aliceJob}/cancel", null),
         (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/logs", null),
         (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/events", null),
+        (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/why", null),
+        (HttpMethod.Post, "api/v1/jobs?dryRun=true", new StringContent(ApiClient.SleepSpec("x", 1), Encoding.UTF8, "application/yaml")),
         (HttpMethod.Get, "api/v1/nodes", null),
         (HttpMethod.Get, "api/v1/offers", null),
         (HttpMethod.Get, "api/v1/labs", null),
@@ -95,6 +97,7 @@ public sealed class AuthTests : IAsyncLifetime
                 (HttpMethod.Post, $"api/v1/jobs/{_aliceJob}/cancel"),
                 (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/logs"),
                 (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/events"),
+                (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/why"),
                 (HttpMethod.Get, $"api/v1/events?job={_aliceJob}"),
             })
             {
@@ -139,6 +142,7 @@ public sealed class AuthTests : IAsyncLifetime
             (HttpMethod.Post, "api/v1/users", JsonContent.Create(new CreateUserRequest("carol", "nlp", Roles.Researcher), options: GureumJson.Options)),
             (HttpMethod.Get, "api/v1/users", null),
             (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}", null),
+            (HttpMethod.Get, $"api/v1/jobs/{_aliceJob}/why", null),
             (HttpMethod.Post, $"api/v1/jobs/{_aliceJob}/cancel", null),
             (HttpMethod.Get, "api/v1/jobs?user=alice", null),
         })
@@ -186,6 +190,7 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Contains("# TYPE gureum_decision_latency_seconds histogram", metrics, StringComparison.Ordinal);
         var (_, openapi, _) = await SendAsync(null, HttpMethod.Get, "openapi/v1.json", null);
         Assert.Contains("/api/v1/jobs/{id}/cancel", openapi, StringComparison.Ordinal);
+        Assert.Contains("/api/v1/jobs/{id}/why", openapi, StringComparison.Ordinal);
     }
 }
 
