@@ -144,6 +144,7 @@ internal static class ServerBench
             var start = Stopwatch.GetTimestamp();
             var now = time.GetUtcNow();
             var sync = await cluster.SyncAsync(now, CancellationToken.None);
+            var syncMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             await observer.DrainAsync(loop, CancellationToken.None);
             foreach (var c in sync.CancelRequests) await loop.CancelAsync(c.JobId, c.Reason, CancellationToken.None);
             // The decision alone (snapshot + pure decide), timed apart from the full tick (which also
@@ -155,7 +156,10 @@ internal static class ServerBench
             var pureMs = Stopwatch.GetElapsedTime(d0).TotalMilliseconds;
             self.Refresh();
             if (t > 0) { pure.Add(pureMs); pureCpu.Add((self.TotalProcessorTime - cpu0).TotalMilliseconds); }
+            var r0 = Stopwatch.GetTimestamp();
             var plan = await loop.RunOnceAsync(CancellationToken.None);
+            if (Environment.GetEnvironmentVariable("GUREUM_BENCH_VERBOSE") == "1")
+                Console.WriteLine($"tick {t}: sync {syncMs:F1} ms, run-once {Stopwatch.GetElapsedTime(r0).TotalMilliseconds:F1} ms, decide alone {pureMs:F1} ms, {plan.Actions.Count} actions, {plan.WaitReasons.Count} reasons");
             var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds - pureMs; // the extra measuring decide is not part of a tick
             pending = (await cluster.SnapshotAsync(now, CancellationToken.None)).Pending.Count;
             if (t == 0) Console.WriteLine($"first decision: {ms:F1} ms, {plan.Actions.Count} actions");

@@ -15,6 +15,7 @@ namespace Gureum.Autoscaling;
 internal sealed class InFlightCapacity
 {
     private readonly List<Node> _nodes = [];
+    private readonly List<bool> _owned = []; // whether _nodes[i]'s GPU array is this object's own copy
     private readonly List<Group> _groups = [];
     private readonly Dictionary<(string Offer, Market Market), Group> _byKey = [];
 
@@ -40,6 +41,7 @@ internal sealed class InFlightCapacity
         g.Members.Add(_nodes.Count);
         g.Widen(node);
         _nodes.Add(node);
+        _owned.Add(false);
     }
 
     /// <summary>
@@ -61,8 +63,12 @@ internal sealed class InFlightCapacity
             (bestIndex, bestSlice) = (first, slice);
         }
         if (bestSlice is null) return false;
-        // The group's bounds stay valid: taking a slice only lowers what the node has free.
-        _nodes[bestIndex] = NodeAccounting.Allocate(_nodes[bestIndex], bestSlice);
+        // The group's bounds stay valid: taking a slice only lowers what the node has free. A node
+        // gets its own GPU array at its first slice; later slices update that copy in place.
+        var node = _nodes[bestIndex];
+        var owned = _owned[bestIndex];
+        if (!owned) _owned[bestIndex] = true;
+        _nodes[bestIndex] = NodeAccounting.Allocate(node, bestSlice, inPlace: owned);
         index = bestIndex;
         return true;
     }

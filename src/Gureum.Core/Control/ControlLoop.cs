@@ -121,8 +121,7 @@ public sealed class ControlLoop(
         var snapshot = await store.SnapshotAsync(now, ct);
         var plan = core.Decide(snapshot);
         Decisions++;
-        await ApplyAsync(plan, now, ct);
-        await RecordWaitReasonsAsync(snapshot, plan, now, ct);
+        await ApplyAsync(snapshot, plan, now, ct);
         return plan;
     }
 
@@ -141,19 +140,8 @@ public sealed class ControlLoop(
         if (changed is not null) await store.SetWaitReasonsAsync(changed, now, ct);
     }
 
-    private async ValueTask ApplyAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask ApplyAsync(ClusterSnapshot snapshot, Plan plan, DateTimeOffset now, CancellationToken ct)
     {
-        // Writes with no side effect outside the store are committed together (one flush per
-        // phase, not one per write); a write that must be durable before a side effect is flushed
-        // before that side effect (a job is recorded as started before it is launched, a node
-        // before it is requested).
-        await using (store.DeferCommits())
-        {
-            if (plan.Actions.Count > 0 && _options.RecordDecisions)
-                await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
-            foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
-        }
-
         // Order matters: free resources before placing on them, place before buying more.
         foreach (var a in plan.Actions) if (a is PreemptJob p) await PreemptAsync(p, now, ct);
         foreach (var a in plan.Actions)
@@ -165,7 +153,27 @@ public sealed class ControlLoop(
             }
         }
         await StartAllAsync(plan, now, ct);
-        await ProvisionAllAsync(plan, now, ct);
+
+        // Everything else is store writes with no side effect until they are durable, so they are
+        // committed together (one flush, not one per write): the decision record, rejections, wait
+        // reasons and the nodes to buy, which are recorded before they are requested (write-ahead).
+        var requested = new List<Node>();
+        await using (store.DeferCommits())
+        {
+            if (plan.Actions.Count > 0 && _options.RecordDecisions)
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
+            foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
+            await RecordWaitReasonsAsync(snapshot, plan, now, ct); // jobs this plan starts or rejects have none
+            foreach (var a in plan.Actions)
+            {
+                if (a is not ProvisionNode p) continue;
+                var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
+                await store.AddNodeAsync(node, ct);
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
+                requested.Add(node);
+            }
+        }
+        foreach (var node in requested) await provisioner.RequestAsync(node, ct);
     }
 
     private async ValueTask RejectAsync(RejectJob r, DateTimeOffset now, CancellationToken ct)
@@ -252,23 +260,6 @@ public sealed class ControlLoop(
             parts.Add($"{n.Id} ({n.Offer.Id}, {n.Market}, zone {n.Offer.Zone}, {gpus})");
         }
         return "on " + string.Join(" + ", parts);
-    }
-
-    private async ValueTask ProvisionAllAsync(Plan plan, DateTimeOffset now, CancellationToken ct)
-    {
-        var requested = new List<Node>();
-        await using (store.DeferCommits())
-        {
-            foreach (var a in plan.Actions)
-            {
-                if (a is not ProvisionNode p) continue;
-                var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
-                await store.AddNodeAsync(node, ct);
-                await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
-                requested.Add(node);
-            }
-        }
-        foreach (var node in requested) await provisioner.RequestAsync(node, ct);
     }
 
     /// <inheritdoc />

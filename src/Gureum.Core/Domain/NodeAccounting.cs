@@ -8,9 +8,13 @@ public static class NodeAccounting
 {
     /// <summary>The node with a placement's resources taken. Throws if they are not free: a
     /// decision that over-allocates is a bug, not an expected outcome.</summary>
-    public static Node Allocate(Node node, Placement p)
+    /// <param name="node">The node.</param>
+    /// <param name="p">The slice to take.</param>
+    /// <param name="inPlace">The caller owns <paramref name="node"/>'s GPU array (a working copy no
+    /// one else holds, e.g. during one decision's packing): update it instead of copying it.</param>
+    public static Node Allocate(Node node, Placement p, bool inPlace = false)
     {
-        var gpus = (int[])node.GpuFreeMilli.Clone();
+        var gpus = inPlace ? node.GpuFreeMilli : (int[])node.GpuFreeMilli.Clone();
         foreach (var i in p.GpuIndices)
         {
             if (gpus[i] < p.MilliPerGpu)
