@@ -63,7 +63,7 @@ public sealed record JobSpec
     /// <summary>Environment variables the job's process (or container) gets, on top of what the
     /// backend sets; names Gureum sets itself (<c>GUREUM_*</c>, <c>CUDA_VISIBLE_DEVICES</c>,
     /// <c>NVIDIA_VISIBLE_DEVICES</c>) are refused when the spec is parsed.</summary>
-    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Env { get; init; } = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
 
     /// <summary>Trace-specific class (openb QoS, DLRM role); a predictor feature, nothing else.</summary>
     public string? QosClass { get; init; }

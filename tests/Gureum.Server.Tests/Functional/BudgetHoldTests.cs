@@ -159,6 +159,9 @@ public abstract partial class BudgetHoldTestsBase
         var x = Figures(probe.Hold!)[4];
         Assert.True(x > 1, probe.Hold);
         using (var c = await alice.PostAsync($"api/v1/jobs/{probe.Id}/cancel", null)) Assert.True(c.IsSuccessStatusCode);
+        // A cancel reaches the leader at its next sync: wait for it, or raising the budget below could
+        // release the probe first and count it as queued work.
+        await ApiClient.WaitForAsync(alice, probe.Id, j => j.IsTerminal(), TimeSpan.FromSeconds(30));
 
         // Room for one such job, not two. The first is admitted and runs.
         var budget = Math.Round(x * 1.5m, 2);
