@@ -480,6 +480,14 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         // Only pending jobs take a reason, whatever the caller passes.
         await ds.SetWaitReasonsAsync([new("j2", "stale"), new("nope", "x")], Time.GetUtcNow(), default);
         Assert.Null((await Store.GetJobAsync("j2", default))!.WaitReason);
+
+        // A long queue's reasons span several multi-row statements; each job gets its own.
+        for (var i = 0; i < 250; i++) await SubmitOkAsync(Store, Spec($"q{i}"));
+        await ds.SyncAsync(Time.GetUtcNow(), default);
+        await ds.SetWaitReasonsAsync(Enumerable.Range(0, 250).Select(i => new KeyValuePair<string, string>($"q{i}", $"reason {i}")).ToList(), Time.GetUtcNow(), default);
+        var again = await (await OpenAsync()).OpenClusterStoreAsync([Offer], null, Time.GetUtcNow(), default);
+        var byId = (await again.SnapshotAsync(Time.GetUtcNow(), default)).Pending.ToDictionary(j => j.Id, j => j.WaitReason);
+        for (var i = 0; i < 250; i++) Assert.Equal($"reason {i}", byId[$"q{i}"]);
     }
 
     [StoreFact]

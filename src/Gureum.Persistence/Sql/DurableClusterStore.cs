@@ -233,8 +233,15 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         // One transaction for the whole batch; a job another writer already moved on keeps its state.
         await WriteAsync(async w =>
         {
-            foreach (var (id, reason) in changed)
-                await w.Command("UPDATE jobs SET wait_reason = @wr WHERE id = @id AND status = 'Pending'").P("wr", reason).P("id", id).ExecAsync();
+            // Many rows per statement (UPDATE … FROM VALUES, SQLite ≥ 3.33 and PostgreSQL): a long
+            // queue's changed reasons cost a few statements, not one each.
+            for (var from = 0; from < changed.Count; from += WaitReasonRowsPerStatement)
+            {
+                var n = Math.Min(WaitReasonRowsPerStatement, changed.Count - from);
+                var cmd = w.Command(WaitReasonUpdate(n));
+                for (var k = 0; k < n; k++) cmd.P($"i{k}", changed[from + k].Key).P($"r{k}", changed[from + k].Value);
+                await cmd.ExecAsync();
+            }
             return 0;
         }, ct);
     }
@@ -279,6 +286,16 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         await _mem.AppendEventAsync(e, ct);
         await WriteAsync(async w => { await SqlControlPlaneStore.InsertEventAsync(w, e); return 0; }, ct);
     }
+
+    private const int WaitReasonRowsPerStatement = 100;
+    private static readonly string?[] WaitReasonUpdates = new string?[WaitReasonRowsPerStatement + 1];
+
+    /// <summary>The statement that sets the wait reason of <paramref name="rows"/> pending jobs
+    /// (parameters i0, r0, i1, r1, …); one text per row count, so prepared statements are reused.</summary>
+    private static string WaitReasonUpdate(int rows) => WaitReasonUpdates[rows] ??=
+        "UPDATE jobs SET wait_reason = v.column2 FROM (VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@i{k}, @r{k})")) +
+        ") AS v WHERE jobs.id = v.column1 AND jobs.status = 'Pending'";
 
     // Writes queued under DeferCommits in this logical flow (null when not deferring).
     private readonly AsyncLocal<List<Task>?> _deferred = new();
