@@ -25,8 +25,6 @@ internal sealed class InFlightCapacity
     /// <summary>The nodes with what has been packed into them, in the order they were added.</summary>
     public IReadOnlyList<Node> Nodes => _nodes;
 
-    /// <summary>The <paramref name="index"/>th node added, with what has been packed into it.</summary>
-    public Node this[int index] => _nodes[index];
 
     /// <summary>Adds a node after all nodes added before it.</summary>
     public void Add(Node node)

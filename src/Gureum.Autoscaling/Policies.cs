@@ -130,7 +130,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             var job = w.Job.Spec;
             if (PackInto(virtualNodes, w.Job, out var into))
             {
-                waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes[into], snapshot.Now, onItsWay, into);
+                waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, onItsWay, into);
                 continue;
             }
             if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;

@@ -89,10 +89,14 @@ public interface IClusterStore
     IReadOnlyList<Offer> Offers { get; }
 }
 
-/// <summary>The scope of <see cref="IClusterStore.DeferCommits"/> for stores with nothing to defer.</summary>
-internal sealed class NoDeferral : IAsyncDisposable
+/// <summary>The scope of <see cref="IClusterStore.DeferCommits"/> when there is nothing to wait for:
+/// stores with nothing to defer, and scopes nested in another.</summary>
+public sealed class NoDeferral : IAsyncDisposable
 {
+    /// <summary>The one instance.</summary>
     public static readonly NoDeferral Instance = new();
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 

@@ -303,7 +303,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     /// <inheritdoc />
     public IAsyncDisposable DeferCommits()
     {
-        if (_deferred.Value is not null) return Joined.Instance;
+        if (_deferred.Value is not null) return NoDeferral.Instance; // joins the outer scope
         var pending = new List<Task>();
         _deferred.Value = pending;
         return new DeferralScope(this, pending);
@@ -326,12 +326,6 @@ internal sealed class DurableClusterStore : IDurableClusterStore
             if (ReferenceEquals(store._deferred.Value, pending)) store._deferred.Value = null;
             return pending.Count == 0 ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(pending));
         }
-    }
-
-    private sealed class Joined : IAsyncDisposable
-    {
-        public static readonly Joined Instance = new();
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async ValueTask WriteJobAsync(WriteContext w, JobView job, string? gpuModel, DateTimeOffset? ended, bool keepPlacements = false)
