@@ -15,9 +15,9 @@ public sealed class GureumClientTests
         string? auth = null, contentType = null, body = null;
         await using var server = new LoopbackHttp(async ctx =>
         {
-            auth = ctx.Request.Headers["Authorization"];
+            auth = ctx.Request.Headers.Authorization;
             contentType = ctx.Request.ContentType;
-            body = await new StreamReader(ctx.Request.InputStream).ReadToEndAsync();
+            body = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
             await LoopbackHttp.WriteAsync(ctx, 201, "application/json", Job);
         });
         using var client = new GureumClient(server.Url, "tok-1");
@@ -110,8 +110,8 @@ public sealed class GureumClientTests
         var queries = new List<string>();
         await using var server = new LoopbackHttp(ctx =>
         {
-            lock (queries) queries.Add(ctx.Request.Url!.Query);
-            var cursor = ctx.Request.QueryString["cursor"];
+            lock (queries) queries.Add(ctx.Request.QueryString.Value!);
+            var cursor = (string?)ctx.Request.Query["cursor"];
             var next = cursor is null ? "\"c1\"" : cursor == "c1" ? "\"c2\"" : "null";
             var id = cursor ?? "c0";
             return LoopbackHttp.WriteAsync(ctx, 200, "application/json", $$"""{"items":[{{Job.Replace("j-7", id + "a")}},{{Job.Replace("j-7", id + "b")}}],"nextCursor":{{next}}}""");
@@ -132,13 +132,12 @@ public sealed class GureumClientTests
         string? query = null;
         await using var server = new LoopbackHttp(async ctx =>
         {
-            query = ctx.Request.Url!.Query;
-            ctx.Response.SendChunked = true;
+            query = ctx.Request.QueryString.Value!;
             ctx.Response.ContentType = "text/plain";
             for (var i = 0; i < 3; i++)
             {
-                await ctx.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"line {i}\n"));
-                await ctx.Response.OutputStream.FlushAsync();
+                await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes($"line {i}\n"));
+                await ctx.Response.Body.FlushAsync();
                 await Task.Delay(20);
             }
         });
