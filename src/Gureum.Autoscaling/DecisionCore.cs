@@ -14,6 +14,8 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
     /// <inheritdoc />
     public string Name => name;
 
+    private readonly ReasonMemo _reasons = new();
+
     public Scheduler Scheduler => scheduler;
     public IAutoscalerPolicy Autoscaler => autoscaler;
 
@@ -47,7 +49,8 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
         var capacity = autoscaler.Decide(view, scheduled);
         actions.AddRange(capacity.Actions);
         var reasons = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
-        var explain = new WaitExplanations(capacity);
+        _reasons.Trim();
+        var explain = new WaitExplanations(capacity, _reasons);
         foreach (var w in scheduled.Waiting) reasons[w.Job.Id] = explain.Explain(w);
         foreach (var h in held ?? []) reasons[h.Id] = h.Hold!;
         return new Plan(actions, capacity.WakeAt) { WaitReasons = reasons };

@@ -15,16 +15,29 @@ namespace Gureum.Autoscaling;
 internal sealed class InFlightCapacity
 {
     private readonly List<Node> _nodes = [];
-    private readonly List<bool> _owned = []; // whether _nodes[i]'s GPU array is this object's own copy
+    private readonly List<Free> _free = []; // what _nodes[i] has free with this decision's packing
     private readonly List<Group> _groups = [];
     private readonly Dictionary<(string Offer, Market Market), Group> _byKey = [];
 
     /// <summary>Nodes held (booting plus bought in this decision).</summary>
     public int Count => _nodes.Count;
 
-    /// <summary>The nodes with what has been packed into them, in the order they were added.</summary>
+    /// <summary>The nodes as added, in that order (their records do not change: what has been
+    /// packed into them is in <see cref="Packed"/>).</summary>
     public IReadOnlyList<Node> Nodes => _nodes;
 
+    /// <summary>Node <paramref name="index"/> with what has been packed into it taken (a new record;
+    /// for diagnostics and tests).</summary>
+    public Node Packed(int index)
+    {
+        var f = _free[index];
+        var n = _nodes[index];
+        return f.Slices == 0 ? n : n with
+        {
+            GpuFreeMilli = (int[])f.Gpus.Clone(), FreeCpus = f.Cpus, FreeMemoryGiB = f.Memory,
+            RunningJobs = n.RunningJobs + f.Slices, IdleSince = null,
+        };
+    }
 
     /// <summary>Adds a node after all nodes added before it.</summary>
     public void Add(Node node)
@@ -37,9 +50,9 @@ internal sealed class InFlightCapacity
             _groups.Add(g);
         }
         g.Members.Add(_nodes.Count);
-        g.Widen(node);
+        g.Widen(node.FreeCpus, node.FreeMemoryGiB, node.GpuFreeMilli);
         _nodes.Add(node);
-        _owned.Add(false);
+        _free.Add(new Free(node));
     }
 
     /// <summary>
@@ -56,19 +69,31 @@ internal sealed class InFlightCapacity
         foreach (var g in _groups)
         {
             if (!g.MayFit(r) || !allows(g.Offer, g.Market)) continue;
-            var (first, slice) = g.FirstFit(r, _nodes, mayPackOnto, bestIndex);
+            var (first, slice) = g.FirstFit(r, _nodes, _free, mayPackOnto, bestIndex);
             if (slice is null || first >= bestIndex) continue;
             (bestIndex, bestSlice) = (first, slice);
         }
         if (bestSlice is null) return false;
-        // The group's bounds stay valid: taking a slice only lowers what the node has free. A node
-        // gets its own GPU array at its first slice; later slices update that copy in place.
-        var node = _nodes[bestIndex];
-        var owned = _owned[bestIndex];
-        if (!owned) _owned[bestIndex] = true;
-        _nodes[bestIndex] = NodeAccounting.Allocate(node, bestSlice, inPlace: owned);
+        // The group's bounds stay valid: taking a slice only lowers what the node has free. The
+        // node record stays as it was; its working copy of free resources is updated in place.
+        _free[bestIndex].Take(_nodes[bestIndex].Id, bestSlice);
         index = bestIndex;
         return true;
+    }
+
+    /// <summary>A node's free resources during one decision (GPU array copied at the first slice).</summary>
+    private sealed class Free(Node node)
+    {
+        public double Cpus = node.FreeCpus;
+        public double Memory = node.FreeMemoryGiB;
+        public int[] Gpus = node.GpuFreeMilli;
+        public int Slices;
+
+        public void Take(string nodeId, Placement p)
+        {
+            if (Slices++ == 0) Gpus = (int[])Gpus.Clone();
+            (Cpus, Memory) = NodeAccounting.Take(nodeId, Gpus, Cpus, Memory, p);
+        }
     }
 
     /// <summary>Nodes of one offer and market, with upper bounds on the most any one of them has
@@ -87,11 +112,11 @@ internal sealed class InFlightCapacity
             && (r.Gpus <= 0 || r.Gpus <= _wholeGpus)
             && (r.Gpus > 0 || r.GpuMilli <= 0 || r.GpuMilli <= _milli);
 
-        public void Widen(Node n)
+        public void Widen(double freeCpus, double freeMemoryGiB, int[] gpus)
         {
-            _cpus = Math.Max(_cpus, n.FreeCpus);
-            _memory = Math.Max(_memory, n.FreeMemoryGiB);
-            var (whole, milli) = Gpus(n);
+            _cpus = Math.Max(_cpus, freeCpus);
+            _memory = Math.Max(_memory, freeMemoryGiB);
+            var (whole, milli) = Gpus(gpus);
             _wholeGpus = Math.Max(_wholeGpus, whole);
             _milli = Math.Max(_milli, milli);
         }
@@ -100,7 +125,7 @@ internal sealed class InFlightCapacity
         /// request. Members skipped because they lack room stay skipped for that request shape
         /// (a cursor per shape: within a decision nodes only fill up), so a run of jobs of one
         /// shape scans each member once. A scan of every member that finds none makes the bounds exact.</summary>
-        public (int Index, Placement? Slice) FirstFit(ResourceRequest r, List<Node> nodes, Func<Node, bool> mayPackOnto, int before)
+        public (int Index, Placement? Slice) FirstFit(ResourceRequest r, List<Node> nodes, List<Free> free, Func<Node, bool> mayPackOnto, int before)
         {
             var start = _cursor.GetValueOrDefault(r);
             var advancing = true; // every member before k lacks room for r
@@ -114,16 +139,16 @@ internal sealed class InFlightCapacity
                     if (advancing) _cursor[r] = k;
                     return (-1, null);
                 }
-                var n = nodes[i];
-                if (Fit.Fits(r, n))
+                var f = free[i];
+                if (Fit.Fits(r, f.Cpus, f.Memory, f.Gpus))
                 {
                     if (advancing) _cursor[r] = k;
                     advancing = false;
-                    if (mayPackOnto(n)) return (i, Fit.Slice(r, n));
+                    if (mayPackOnto(nodes[i])) return (i, Fit.Slice(r, nodes[i].Id, f.Cpus, f.Memory, f.Gpus));
                 }
-                cpus = Math.Max(cpus, n.FreeCpus);
-                memory = Math.Max(memory, n.FreeMemoryGiB);
-                var (w, m) = Gpus(n);
+                cpus = Math.Max(cpus, f.Cpus);
+                memory = Math.Max(memory, f.Memory);
+                var (w, m) = Gpus(f.Gpus);
                 whole = Math.Max(whole, w);
                 milli = Math.Max(milli, m);
             }
@@ -132,10 +157,10 @@ internal sealed class InFlightCapacity
             return (-1, null);
         }
 
-        private static (int Whole, int Milli) Gpus(Node n)
+        private static (int Whole, int Milli) Gpus(int[] gpus)
         {
             int whole = 0, milli = 0;
-            foreach (var f in n.GpuFreeMilli)
+            foreach (var f in gpus)
             {
                 if (f == 1000) whole++;
                 milli = Math.Max(milli, f);

@@ -79,6 +79,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 {
     private readonly Dictionary<ShapeKey, bool> _memo = [];
     private IReadOnlyList<Offer>? _memoOffers;
+    private readonly Dictionary<string, string> _booting = new(StringComparer.Ordinal); // node id → "node … is booting, ready ~…"
 
     protected ElasticOptions Options => options;
 
@@ -121,8 +122,9 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
 
         var requested = 0;
-        var waitingFor = new Dictionary<string, string>(StringComparer.Ordinal);
-        var onItsWay = new List<string?>();
+        var waitingFor = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
+        var boughtNow = new List<string?>();
+        if (_booting.Count > 2 * virtualNodes.Count + 1000) _booting.Clear(); // texts of nodes that have booted since
         foreach (var w in scheduled.Waiting)
         {
             if (requested >= options.MaxProvisionPerDecision) break;
@@ -130,7 +132,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             var job = w.Job.Spec;
             if (PackInto(virtualNodes, w.Job, out var into))
             {
-                waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, onItsWay, into);
+                waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, _booting, boughtNow, into);
                 continue;
             }
             if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;

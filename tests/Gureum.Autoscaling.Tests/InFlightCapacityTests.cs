@@ -71,5 +71,5 @@ public sealed class InFlightCapacityTests
 
     private static string Describe(Node n) => $"{n.Id}:{string.Join(',', n.GpuFreeMilli)}:{n.FreeCpus}:{n.FreeMemoryGiB}";
 
-    private static List<string> Snapshot(InFlightCapacity c) => c.Nodes.Select(Describe).ToList();
+    private static List<string> Snapshot(InFlightCapacity c) => Enumerable.Range(0, c.Count).Select(i => Describe(c.Packed(i))).ToList();
 }

@@ -398,7 +398,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(300, nodes.Count);
         Assert.Equal(NodeState.Ready, nodes.Single(n => n.Id == "d0").State);
         var events = await Store.ListEventsAsync(new EventQuery { Limit = 1000 }, default);
-        Assert.Equal(300, events.Items.Count(e => e.Event.Message == "deferred"));
+        var deferred = events.Items.Where(e => e.Event.Message == "deferred").OrderBy(e => e.Id).Select(e => e.Event.NodeId);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"d{i}"), deferred); // all of them, in the order written
 
         // Outside a scope every write waits for its own commit again.
         var before = sql.Writer.Writes;

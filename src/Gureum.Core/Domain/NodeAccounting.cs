@@ -8,29 +8,32 @@ public static class NodeAccounting
 {
     /// <summary>The node with a placement's resources taken. Throws if they are not free: a
     /// decision that over-allocates is a bug, not an expected outcome.</summary>
-    /// <param name="node">The node.</param>
-    /// <param name="p">The slice to take.</param>
-    /// <param name="inPlace">The caller owns <paramref name="node"/>'s GPU array (a working copy no
-    /// one else holds, e.g. during one decision's packing): update it instead of copying it.</param>
-    public static Node Allocate(Node node, Placement p, bool inPlace = false)
+    public static Node Allocate(Node node, Placement p)
     {
-        var gpus = inPlace ? node.GpuFreeMilli : (int[])node.GpuFreeMilli.Clone();
-        foreach (var i in p.GpuIndices)
-        {
-            if (gpus[i] < p.MilliPerGpu)
-                throw new InvalidOperationException($"Over-allocation: node {node.Id} GPU {i} has {gpus[i]} milli free, placement wants {p.MilliPerGpu}.");
-            gpus[i] -= p.MilliPerGpu;
-        }
-        if (node.FreeCpus + 1e-9 < p.Cpus || node.FreeMemoryGiB + 1e-9 < p.MemoryGiB)
-            throw new InvalidOperationException($"Over-allocation: node {node.Id} has {node.FreeCpus} CPUs / {node.FreeMemoryGiB} GiB free, placement wants {p.Cpus} / {p.MemoryGiB}.");
+        var gpus = (int[])node.GpuFreeMilli.Clone();
+        var (cpus, memory) = Take(node.Id, gpus, node.FreeCpus, node.FreeMemoryGiB, p);
         return node with
         {
             GpuFreeMilli = gpus,
-            FreeCpus = node.FreeCpus - p.Cpus,
-            FreeMemoryGiB = node.FreeMemoryGiB - p.MemoryGiB,
+            FreeCpus = cpus,
+            FreeMemoryGiB = memory,
             RunningJobs = node.RunningJobs + 1,
             IdleSince = null,
         };
+    }
+
+    /// <summary>Takes a placement's slice from free resources held apart from a node record (a
+    /// decision's working copy): <paramref name="gpus"/> is updated in place; returns the CPUs and
+    /// memory left. Throws if the slice is not free, as <see cref="Allocate"/> does.</summary>
+    public static (double FreeCpus, double FreeMemoryGiB) Take(string nodeId, int[] gpus, double freeCpus, double freeMemoryGiB, Placement p)
+    {
+        foreach (var i in p.GpuIndices)
+            if (gpus[i] < p.MilliPerGpu)
+                throw new InvalidOperationException($"Over-allocation: node {nodeId} GPU {i} has {gpus[i]} milli free, placement wants {p.MilliPerGpu}.");
+        if (freeCpus + 1e-9 < p.Cpus || freeMemoryGiB + 1e-9 < p.MemoryGiB)
+            throw new InvalidOperationException($"Over-allocation: node {nodeId} has {freeCpus} CPUs / {freeMemoryGiB} GiB free, placement wants {p.Cpus} / {p.MemoryGiB}.");
+        foreach (var i in p.GpuIndices) gpus[i] -= p.MilliPerGpu;
+        return (freeCpus - p.Cpus, freeMemoryGiB - p.MemoryGiB);
     }
 
     /// <summary>The node with a placement's resources returned.</summary>

@@ -14,10 +14,14 @@ internal static class Db
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>Adds a parameter named <paramref name="name"/> (written <c>@name</c> in the SQL).</summary>
     public static DbCommand P(this DbCommand cmd, string name, object? value)
     {
         var p = cmd.CreateParameter();
-        p.ParameterName = name;
+        // Microsoft.Data.Sqlite looks a bare name up as written, then with each prefix in turn, each a
+        // linear scan of the statement's parameters: with hundreds of them (multi-row statements)
+        // binding grew quadratic. The name as it appears in the SQL is found at the first look.
+        p.ParameterName = cmd is Microsoft.Data.Sqlite.SqliteCommand && name.Length > 0 && name[0] is not ('@' or '$' or ':') ? "@" + name : name;
         p.Value = value ?? DBNull.Value;
         cmd.Parameters.Add(p);
         return cmd;

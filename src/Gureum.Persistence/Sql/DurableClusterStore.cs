@@ -174,7 +174,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
             await w.Command("INSERT INTO job_runs (job_id, attempt, lab, user_name, project, start_at, placements, gpu_model) VALUES (@j, @a, @l, @u, @p, @s, @pl, @g)")
                 .P("j", job.Id).P("a", (long)job.Attempts).P("l", job.Spec.Lab).P("u", job.Spec.User).P("p", job.Spec.Project)
                 .P("s", Db.T(now)).P("pl", placementsJson).P("g", model).ExecAsync();
-            foreach (var n in nodes) await UpsertNodeAsync(w, n);
+            await UpsertNodesAsync(w, Distinct(nodes));
             return 0;
         }, ct);
         return job;
@@ -194,7 +194,7 @@ internal sealed class DurableClusterStore : IDurableClusterStore
             if (job.Status == JobStatus.Pending) await SubmitBatch.AddQueuedAsync(w, job.Spec.Lab, +1);
             await w.Command("UPDATE job_runs SET end_at = @e, outcome = @o WHERE job_id = @j AND attempt = @a")
                 .P("e", Db.T(now)).P("o", outcome.ToString()).P("j", jobId).P("a", (long)before.Attempts).ExecAsync();
-            foreach (var n in nodes) await UpsertNodeAsync(w, n);
+            await UpsertNodesAsync(w, Distinct(nodes));
             return 0;
         }, ct);
         return job;
@@ -263,14 +263,22 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     public async ValueTask AddNodeAsync(Node node, CancellationToken ct)
     {
         await _mem.AddNodeAsync(node, ct);
-        await WriteAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
+        await WriteNodeAsync(node, ct);
     }
 
     public async ValueTask<Node> SetNodeStateAsync(string nodeId, NodeState state, DateTimeOffset now, CancellationToken ct)
     {
         var node = await _mem.SetNodeStateAsync(nodeId, state, now, ct);
-        await WriteAsync(async w => { await UpsertNodeAsync(w, node); return 0; }, ct);
+        await WriteNodeAsync(node, ct);
         return node;
+    }
+
+    /// <summary>Upserts a node's row: at once, or with the deferral scope's other node rows.</summary>
+    private Task WriteNodeAsync(Node node, CancellationToken ct)
+    {
+        if (_deferred.Value is not { } scope) return _db.Writer.RunAsync(async w => { await UpsertNodesAsync(w, [node]); return 0; }, ct);
+        scope.Node(node);
+        return Task.CompletedTask;
     }
 
     public async ValueTask RecordSpotTroubleAsync(string zone, string? gpuModel, DateTimeOffset at, CancellationToken ct)
@@ -284,7 +292,8 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     public async ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct)
     {
         await _mem.AppendEventAsync(e, ct);
-        await WriteAsync(async w => { await SqlControlPlaneStore.InsertEventAsync(w, e); return 0; }, ct);
+        if (_deferred.Value is { } scope) scope.Events.Add(e);
+        else await _db.Writer.RunAsync(async w => { await SqlControlPlaneStore.InsertEventsAsync(w, [e]); return 0; }, ct);
     }
 
     private const int WaitReasonRowsPerStatement = 100;
@@ -297,34 +306,63 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@i{k}, @r{k})")) +
         ") AS v WHERE jobs.id = v.column1 AND jobs.status = 'Pending'";
 
-    // Writes queued under DeferCommits in this logical flow (null when not deferring).
-    private readonly AsyncLocal<List<Task>?> _deferred = new();
+    // The deferral scope of this logical flow (null when not deferring).
+    private readonly AsyncLocal<Deferral?> _deferred = new();
 
     /// <inheritdoc />
+    /// <remarks>Node rows and events written in the scope are buffered and written at its end, many
+    /// rows per statement (a node touched twice is written once, in its last state).</remarks>
     public IAsyncDisposable DeferCommits()
     {
         if (_deferred.Value is not null) return NoDeferral.Instance; // joins the outer scope
-        var pending = new List<Task>();
-        _deferred.Value = pending;
-        return new DeferralScope(this, pending);
+        var scope = new Deferral(this);
+        _deferred.Value = scope;
+        return scope;
     }
 
     /// <summary>Queues a write; waits for its commit unless this flow defers commits.</summary>
     private Task WriteAsync<T>(Func<WriteContext, ValueTask<T>> op, CancellationToken ct)
     {
         var commit = _db.Writer.RunAsync(op, ct);
-        if (_deferred.Value is not { } pending) return commit;
-        pending.Add(commit);
+        if (_deferred.Value is not { } scope) return commit;
+        scope.Pending.Add(commit);
         return Task.CompletedTask;
     }
 
-    private sealed class DeferralScope(DurableClusterStore store, List<Task> pending) : IAsyncDisposable
+    private sealed class Deferral(DurableClusterStore store) : IAsyncDisposable
     {
+        private readonly List<Node> _nodes = [];
+        private readonly Dictionary<string, int> _nodeIndex = new(StringComparer.Ordinal);
+
+        public List<Task> Pending { get; } = [];
+        public List<ClusterEvent> Events { get; } = [];
+
+        public void Node(Node node)
+        {
+            if (_nodeIndex.TryGetValue(node.Id, out var i)) _nodes[i] = node;
+            else
+            {
+                _nodeIndex[node.Id] = _nodes.Count;
+                _nodes.Add(node);
+            }
+        }
+
         // Not async: the AsyncLocal must be cleared in the caller's flow, not in a copy of it.
         public ValueTask DisposeAsync()
         {
-            if (ReferenceEquals(store._deferred.Value, pending)) store._deferred.Value = null;
-            return pending.Count == 0 ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(pending));
+            if (ReferenceEquals(store._deferred.Value, this)) store._deferred.Value = null;
+            if (_nodes.Count > 0 || Events.Count > 0)
+            {
+                var nodes = _nodes.ToArray();
+                var events = Events.ToArray();
+                Pending.Add(store._db.Writer.RunAsync(async w =>
+                {
+                    await UpsertNodesAsync(w, nodes);
+                    await SqlControlPlaneStore.InsertEventsAsync(w, events);
+                    return 0;
+                }, CancellationToken.None));
+            }
+            return Pending.Count == 0 ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(Pending));
         }
     }
 
@@ -344,14 +382,38 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         await cmd.ExecAsync();
     }
 
-    private static async ValueTask UpsertNodeAsync(WriteContext w, Node n) =>
-        await w.Command(
-                "INSERT INTO nodes (id, offer_id, offer_json, market, price_micros, state, requested_at, ready_at, terminated_at, gpu_free, free_cpus, free_memory_gib, running_jobs, idle_since, fixed) " +
-                "VALUES (@id, @oi, @oj, @m, @pr, @st, @rq, @rd, @tm, @gf, @fc, @fm, @rj, @is, @fx) " +
-                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ready_at = excluded.ready_at, terminated_at = excluded.terminated_at, gpu_free = excluded.gpu_free, " +
-                "free_cpus = excluded.free_cpus, free_memory_gib = excluded.free_memory_gib, running_jobs = excluded.running_jobs, idle_since = excluded.idle_since")
-            .P("id", n.Id).P("oi", n.Offer.Id).P("oj", Db.ToJson(n.Offer)).P("m", n.Market.ToString()).P("pr", Db.Micros(n.Offer.PricePerHour(n.Market)))
-            .P("st", n.State.ToString()).P("rq", Db.T(n.RequestedAt)).P("rd", Db.T(n.ReadyAt)).P("tm", Db.T(n.TerminatedAt))
-            .P("gf", Db.ToJson(n.GpuFreeMilli)).P("fc", n.FreeCpus).P("fm", n.FreeMemoryGiB).P("rj", (long)n.RunningJobs).P("is", Db.T(n.IdleSince)).P("fx", n.Fixed ? 1L : 0L)
-            .ExecAsync();
+    /// <summary>Each node once (a gang job may hold several slices of one node).</summary>
+    private static IReadOnlyList<Node> Distinct(List<Node> nodes) => nodes.Count < 2 ? nodes : nodes.DistinctBy(n => n.Id, StringComparer.Ordinal).ToList();
+
+    private const int NodeRowsPerStatement = 32;
+    private static readonly string?[] NodeUpserts = new string?[NodeRowsPerStatement + 1];
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Offer, string> OfferJson = new();
+
+    /// <summary>Inserts or updates node rows, up to <see cref="NodeRowsPerStatement"/> per statement
+    /// (parameters suffixed by the row number; one text per row count, so statements stay prepared).
+    /// The caller passes each node once (PostgreSQL refuses a statement that updates a row twice).</summary>
+    private static async ValueTask UpsertNodesAsync(WriteContext w, IReadOnlyList<Node> nodes)
+    {
+        for (var from = 0; from < nodes.Count; from += NodeRowsPerStatement)
+        {
+            var rows = Math.Min(NodeRowsPerStatement, nodes.Count - from);
+            var cmd = w.Command(NodeUpserts[rows] ??= NodeUpsert(rows));
+            for (var k = 0; k < rows; k++)
+            {
+                var n = nodes[from + k];
+                var offerJson = OfferJson.GetValue(n.Offer, o => Db.ToJson(o)); // offers are immutable and shared by many nodes
+                cmd.P($"id{k}", n.Id).P($"oi{k}", n.Offer.Id).P($"oj{k}", offerJson).P($"m{k}", n.Market.ToString()).P($"pr{k}", Db.Micros(n.Offer.PricePerHour(n.Market)))
+                    .P($"st{k}", n.State.ToString()).P($"rq{k}", Db.T(n.RequestedAt)).P($"rd{k}", Db.T(n.ReadyAt)).P($"tm{k}", Db.T(n.TerminatedAt))
+                    .P($"gf{k}", Db.ToJson(n.GpuFreeMilli)).P($"fc{k}", n.FreeCpus).P($"fm{k}", n.FreeMemoryGiB).P($"rj{k}", (long)n.RunningJobs)
+                    .P($"is{k}", Db.T(n.IdleSince)).P($"fx{k}", n.Fixed ? 1L : 0L);
+            }
+            await cmd.ExecAsync();
+        }
+    }
+
+    private static string NodeUpsert(int rows) =>
+        "INSERT INTO nodes (id, offer_id, offer_json, market, price_micros, state, requested_at, ready_at, terminated_at, gpu_free, free_cpus, free_memory_gib, running_jobs, idle_since, fixed) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@id{k}, @oi{k}, @oj{k}, @m{k}, @pr{k}, @st{k}, @rq{k}, @rd{k}, @tm{k}, @gf{k}, @fc{k}, @fm{k}, @rj{k}, @is{k}, @fx{k})")) +
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, ready_at = excluded.ready_at, terminated_at = excluded.terminated_at, gpu_free = excluded.gpu_free, " +
+        "free_cpus = excluded.free_cpus, free_memory_gib = excluded.free_memory_gib, running_jobs = excluded.running_jobs, idle_since = excluded.idle_since";
 }

@@ -220,9 +220,27 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
         return found ? await GetJobAsync(jobId, ct) : null;
     }
 
-    internal static async ValueTask InsertEventAsync(WriteContext w, ClusterEvent e) =>
-        await w.Command("INSERT INTO events (at, kind, job_id, node_id, message) VALUES (@a, @k, @j, @n, @m)")
-            .P("a", Db.T(e.At)).P("k", e.Kind.ToString()).P("j", e.JobId).P("n", e.NodeId).P("m", e.Message).ExecAsync();
+    internal static async ValueTask InsertEventAsync(WriteContext w, ClusterEvent e) => await InsertEventsAsync(w, [e]);
+
+    private const int EventRowsPerStatement = 64;
+    private static readonly string?[] EventInserts = new string?[EventRowsPerStatement + 1];
+
+    /// <summary>Appends events in order, up to <see cref="EventRowsPerStatement"/> rows per statement.</summary>
+    internal static async ValueTask InsertEventsAsync(WriteContext w, IReadOnlyList<ClusterEvent> events)
+    {
+        for (var from = 0; from < events.Count; from += EventRowsPerStatement)
+        {
+            var rows = Math.Min(EventRowsPerStatement, events.Count - from);
+            var cmd = w.Command(EventInserts[rows] ??= "INSERT INTO events (at, kind, job_id, node_id, message) VALUES " +
+                string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@a{k}, @k{k}, @j{k}, @n{k}, @m{k})")));
+            for (var k = 0; k < rows; k++)
+            {
+                var e = events[from + k];
+                cmd.P($"a{k}", Db.T(e.At)).P($"k{k}", e.Kind.ToString()).P($"j{k}", e.JobId).P($"n{k}", e.NodeId).P($"m{k}", e.Message);
+            }
+            await cmd.ExecAsync();
+        }
+    }
 
     public async ValueTask<JobRecord?> GetJobAsync(string jobId, CancellationToken ct) =>
         (await QueryAsync($"SELECT {JobColumns} FROM jobs WHERE id = @i", c => c.P("i", jobId), r => ReadJob(r).Record, ct)).FirstOrDefault();

@@ -10,10 +10,13 @@ public static class Fit
     /// the lowest free indices; a fractional share goes to the fullest GPU that still has room
     /// (best fit, which keeps whole GPUs free for whole-GPU jobs: fragmentation-aware).
     /// </summary>
-    public static Placement? Slice(ResourceRequest r, Node node)
+    public static Placement? Slice(ResourceRequest r, Node node) => Slice(r, node.Id, node.FreeCpus, node.FreeMemoryGiB, node.GpuFreeMilli);
+
+    /// <summary><see cref="Slice(ResourceRequest, Node)"/> on a node's free resources given apart
+    /// (a working copy that a decision updates in place).</summary>
+    public static Placement? Slice(ResourceRequest r, string nodeId, double freeCpus, double freeMemoryGiB, int[] gpus)
     {
-        if (r.Cpus > node.FreeCpus + 1e-9 || r.MemoryGiB > node.FreeMemoryGiB + 1e-9) return null;
-        var gpus = node.GpuFreeMilli;
+        if (r.Cpus > freeCpus + 1e-9 || r.MemoryGiB > freeMemoryGiB + 1e-9) return null;
         if (r.Gpus > 0)
         {
             if (r.Gpus > gpus.Length) return null;
@@ -21,23 +24,25 @@ public static class Fit
             var k = 0;
             for (var i = 0; i < gpus.Length && k < r.Gpus; i++)
                 if (gpus[i] == 1000) picked[k++] = i;
-            return k == r.Gpus ? new Placement(node.Id, picked, 1000, r.Cpus, r.MemoryGiB) : null;
+            return k == r.Gpus ? new Placement(nodeId, picked, 1000, r.Cpus, r.MemoryGiB) : null;
         }
         if (r.GpuMilli > 0)
         {
             var best = -1;
             for (var i = 0; i < gpus.Length; i++)
                 if (gpus[i] >= r.GpuMilli && (best < 0 || gpus[i] < gpus[best])) best = i;
-            return best < 0 ? null : new Placement(node.Id, [best], r.GpuMilli, r.Cpus, r.MemoryGiB);
+            return best < 0 ? null : new Placement(nodeId, [best], r.GpuMilli, r.Cpus, r.MemoryGiB);
         }
-        return new Placement(node.Id, [], 0, r.Cpus, r.MemoryGiB);
+        return new Placement(nodeId, [], 0, r.Cpus, r.MemoryGiB);
     }
 
-    /// <summary>Whether <see cref="Slice"/> would succeed, without allocating.</summary>
-    public static bool Fits(ResourceRequest r, Node node)
+    /// <summary>Whether <see cref="Slice(ResourceRequest, Node)"/> would succeed, without allocating.</summary>
+    public static bool Fits(ResourceRequest r, Node node) => Fits(r, node.FreeCpus, node.FreeMemoryGiB, node.GpuFreeMilli);
+
+    /// <summary><see cref="Fits(ResourceRequest, Node)"/> on free resources given apart.</summary>
+    public static bool Fits(ResourceRequest r, double freeCpus, double freeMemoryGiB, int[] gpus)
     {
-        if (r.Cpus > node.FreeCpus + 1e-9 || r.MemoryGiB > node.FreeMemoryGiB + 1e-9) return false;
-        var gpus = node.GpuFreeMilli;
+        if (r.Cpus > freeCpus + 1e-9 || r.MemoryGiB > freeMemoryGiB + 1e-9) return false;
         if (r.Gpus > 0)
         {
             var k = 0;

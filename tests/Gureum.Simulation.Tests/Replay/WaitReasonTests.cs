@@ -52,6 +52,25 @@ public sealed class WaitReasonTests
     }
 
     [Fact]
+    public async Task Decide_NothingChanged_GivesTheSameReasonObjectAgain()
+    {
+        var (loop, store, time) = Build("reactive");
+        await loop.SubmitAsync(B.Job("j1", 0, 600), default);
+        await loop.RunOnceAsync(default); // buys a node for j1
+        time.Advance(TimeSpan.FromSeconds(10));
+        var core = PolicyCatalog.Create("reactive");
+        var first = core.Decide(await store.SnapshotAsync(time.GetUtcNow(), default)).WaitReasons["j1"];
+        time.Advance(TimeSpan.FromSeconds(10));
+        var second = core.Decide(await store.SnapshotAsync(time.GetUtcNow(), default)).WaitReasons["j1"];
+
+        var node = store.AliveNodes[0];
+        Assert.Equal($"waiting for 1×GPU: node {node.Id} (test/z-b/a100.1, OnDemand) is booting, ready ~2024-01-01 00:02:00 UTC", second);
+        Assert.Same(first, second); // kept from the last decision, not built again
+        // Another core (its own memo) builds the same text.
+        Assert.Equal(second, PolicyCatalog.Create("reactive").Decide(await store.SnapshotAsync(time.GetUtcNow(), default)).WaitReasons["j1"]);
+    }
+
+    [Fact]
     public async Task RunOnceAsync_LabAtQuota_SaysQuotaUseAndNeed()
     {
         var (loop, store, _) = Build("static", new InMemoryStoreOptions { LabGpuQuotas = new Dictionary<string, double> { ["lab-a"] = 1 } });
