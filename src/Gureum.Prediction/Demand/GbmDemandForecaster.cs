@@ -36,7 +36,7 @@ public sealed record DemandForecastOptions
 /// last reading, whichever had the smaller absolute error on the first 80% of the fit history (a
 /// step mean lags a step taken inside it; the last reading does not), the trees predict the change
 /// from that anchor and also see the readings' trajectory (last reading − step mean, its changes 1,
-/// 2 and 4 readings back, readings since it last moved, its range in the step) and the time of day.
+/// 2 and 4 readings back, readings since it last moved, its range in the step) and the position in the season (the time of day when the series starts at midnight).
 /// </summary>
 public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) : IDemandForecaster
 {
@@ -44,7 +44,7 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
     private const int FineWidth = 8;
     private static readonly int[] Lags = [1, 2, 3, 5, 10, 15, 30, 60];
     private readonly DemandForecastOptions _o = options ?? new DemandForecastOptions();
-        private int _fittedLength;
+    private int _fittedLength;
 
     /// <inheritdoc />
     public string Name => "demand-lgbm";
