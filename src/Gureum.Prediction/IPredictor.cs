@@ -72,6 +72,12 @@ public interface IDemandForecaster : IPredictor
     /// but <paramref name="history"/> and what it was fitted on; refits itself from the history it
     /// is given as that history grows (see the implementation's retraining rule).</summary>
     Interval Forecast(ReadOnlySpan<double> history, int stepsAhead);
+
+    /// <summary>As <see cref="Forecast(ReadOnlySpan{double}, int)"/>, also given the pool's readings
+    /// inside the steps when it is read more often than once a step (e.g. per-minute GPU counts behind
+    /// 5-minute means): a whole number per step, oldest first, the last one at the end of the last
+    /// step. The target is still the step value. Forecasters that do not use readings ignore them.</summary>
+    Interval Forecast(ReadOnlySpan<double> history, ReadOnlySpan<double> readings, int stepsAhead) => Forecast(history, stepsAhead);
 }
 
 /// <summary>

@@ -16,6 +16,10 @@ public sealed record DemandForecastOptions
     public int? RetrainEvery { get; init; }
     /// <summary>Cap on training rows (origins are strided to fit). Default 40,000.</summary>
     public int MaxTrainRows { get; init; } = 40_000;
+    /// <summary>Readings per step when the pool is read more often than once a step (e.g. 5 per-minute
+    /// readings per 5-minute step); 1 (the default) means there are only the step values. With more,
+    /// the forecaster is given the readings too (<see cref="GbmDemandForecaster.Forecast(ReadOnlySpan{double}, ReadOnlySpan{double}, int)"/>).</summary>
+    public int ReadingsPerStep { get; init; } = 1;
     /// <summary>Tree ensemble settings.</summary>
     public GbmOptions Gbm { get; init; } = new() { Iterations = 200, LearningRate = 0.05, Leaves = 31, MinRowsPerLeaf = 30 };
 }
@@ -27,20 +31,26 @@ public sealed record DemandForecastOptions
 /// bit of history it answers seasonal naive (or last value with less than a season). Interval: the
 /// 10th and 90th percentiles of its residuals on the held-out last 20% of the fit history, at the
 /// nearest trained horizon.
+/// With readings inside the steps (<see cref="DemandForecastOptions.ReadingsPerStep"/> &gt; 1, e.g.
+/// per-minute GPU counts behind 5-minute means), each horizon's anchor is the last step value or the
+/// last reading, whichever had the smaller absolute error on the first 80% of the fit history (a
+/// step mean lags a step taken inside it; the last reading does not), the trees predict the change
+/// from that anchor and also see the readings' trajectory (last reading − step mean, its changes 1,
+/// 2 and 4 readings back, readings since it last moved, its range in the step) and the position in the season (the time of day when the series starts at midnight).
 /// </summary>
 public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) : IDemandForecaster
 {
     private const int Width = 22;
+    private const int FineWidth = 8;
     private static readonly int[] Lags = [1, 2, 3, 5, 10, 15, 30, 60];
     private readonly DemandForecastOptions _o = options ?? new DemandForecastOptions();
-    private GbmRegressor? _model;
     private int _fittedLength;
 
     /// <inheritdoc />
     public string Name => "demand-lgbm";
 
     /// <inheritdoc />
-    public string Version => "1";
+    public string Version => "2";
 
     /// <inheritdoc />
     public TimeSpan Step => _o.Step;
@@ -51,22 +61,92 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
     /// <summary>History needed before the first fit: two seasons and the longest lag.</summary>
     public int MinHistory => 2 * _o.Season + Lags[^1] + _o.TrainHorizons.Max() + 10;
 
+    /// <summary>Per trained horizon: true when the anchor is the last reading, false for the last step value (empty before a fit).</summary>
+    public IReadOnlyDictionary<int, bool> AnchorsOnReading => _fitted?.Anchors ?? new Dictionary<int, bool>();
+
+    /// <summary>Per trained horizon: true when the trees' corrections are applied, false when the forecast is the anchor alone (empty before a fit).</summary>
+    public IReadOnlyDictionary<int, bool> CorrectsAnchor => _fitted?.Calibration.ToDictionary(kv => kv.Key, kv => kv.Value.Damping != 0 || kv.Value.Momentum != 0) ?? [];
+
     /// <summary>
-    /// Fits the model on <paramref name="history"/> (done automatically by <see cref="Forecast"/>):
+    /// Fits the model on <paramref name="history"/> (done automatically by <see cref="Forecast(ReadOnlySpan{double}, int)"/>):
     /// trees on the first 80%, then, per trained horizon, a dead band and a damping factor chosen on
     /// the last 20% to minimise its mean absolute error (L2 trees predict the mean change; a
     /// piecewise-constant demand series mostly does not change, so small predicted changes are
     /// dropped), then the share of a fresh step expected to follow (0–0.6), and the interval from
     /// those out-of-sample residuals.
     /// </summary>
-    public void Fit(ReadOnlySpan<double> history)
+    public void Fit(ReadOnlySpan<double> history) => Fit(history, []);
+
+    /// <summary>
+    /// As <see cref="Fit(ReadOnlySpan{double})"/>, with the readings inside the steps
+    /// (<see cref="DemandForecastOptions.ReadingsPerStep"/> per step, oldest first, ending with the
+    /// last step; empty when there are none). Each horizon's anchor (last step value or last
+    /// reading) is chosen first, on the first 80%, by mean absolute error of the anchor alone. With
+    /// readings the trees' corrections must also pass a nested check: the same fit on the first 70%
+    /// of <paramref name="history"/>, scored on the rest, has to beat its anchor alone at that
+    /// horizon, or the forecast there is the anchor alone.
+    /// </summary>
+    /// <exception cref="ArgumentException">The readings do not line up with the steps.</exception>
+    public void Fit(ReadOnlySpan<double> history, ReadOnlySpan<double> readings)
     {
-        if (history.Length < MinHistory) return;
+        CheckReadings(history, readings);
+        var fitted = FitCore(history, readings);
+        if (fitted is null) return;
+        if (!readings.IsEmpty)
+        {
+            var innerEnd = (int)(history.Length * 0.7);
+            var inner = FitCore(history[..innerEnd], readings[..(innerEnd * _o.ReadingsPerStep)]);
+            var gated = new Dictionary<int, Calibration>();
+            foreach (var (h, c) in fitted.Calibration)
+            {
+                double corrected = 0, anchorOnly = 0;
+                for (var t = innerEnd - 1; inner is not null && t + h < history.Length; t++)
+                {
+                    var actual = history[t + h];
+                    var anchor = Anchor(history, readings, t, inner.Anchors[h]);
+                    corrected += Math.Abs(anchor + Correction(inner, history[..(t + 1)], Upto(readings, t), h) - actual);
+                    anchorOnly += Math.Abs(anchor - actual);
+                }
+
+                gated[h] = inner is not null && corrected < anchorOnly - 1e-9 ? c : c with { DeadBand = 0, Damping = 0, Momentum = 0, Lo = c.AnchorLo, Hi = c.AnchorHi };
+            }
+
+            fitted = fitted with { Calibration = gated };
+        }
+
+        _fitted = fitted;
+        _withReadings = !readings.IsEmpty;
+        _fittedLength = history.Length;
+        Fits++;
+    }
+
+    /// <summary>Trees, per-horizon calibration and anchors of one fit.</summary>
+    private sealed record Fitted(GbmRegressor Model, IReadOnlyDictionary<int, Calibration> Calibration, IReadOnlyDictionary<int, bool> Anchors);
+
+    private Fitted? FitCore(ReadOnlySpan<double> history, ReadOnlySpan<double> readings)
+    {
+        if (history.Length < MinHistory) return null;
         var first = 2 * _o.Season + Lags[^1];
         var hs = _o.TrainHorizons;
         var maxH = hs.Max();
         var fitEnd = first + (int)((history.Length - first) * 0.8);
-        if (fitEnd - maxH - first <= 10 || history.Length - maxH - fitEnd <= 10) return;
+        if (fitEnd - maxH - first <= 10 || history.Length - maxH - fitEnd <= 10) return null;
+        var anchors = new Dictionary<int, bool>();
+        foreach (var h in hs)
+        {
+            double onStep = 0, onReading = 0;
+            if (!readings.IsEmpty)
+            {
+                for (var t = first; t < fitEnd - maxH; t++)
+                {
+                    onStep += Math.Abs(history[t + h] - history[t]);
+                    onReading += Math.Abs(history[t + h] - LastReading(readings, t));
+                }
+            }
+
+            anchors[h] = !readings.IsEmpty && onReading < onStep;
+        }
+
         var x = new List<float[]>();
         var y = new List<float>();
         var stride = Math.Max(1, (int)Math.Ceiling((fitEnd - maxH - first) * (double)hs.Count / _o.MaxTrainRows));
@@ -74,8 +154,8 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         {
             foreach (var h in hs)
             {
-                x.Add(Features(history[..(t + 1)], h));
-                y.Add((float)(history[t + h] - history[t]));
+                x.Add(Features(history[..(t + 1)], Upto(readings, t), h));
+                y.Add((float)(history[t + h] - Anchor(history, readings, t, anchors[h])));
             }
         }
 
@@ -89,23 +169,55 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
             var fresh = new List<double>();
             for (var t = fitEnd; t < history.Length - h; t += valStride)
             {
-                predicted.Add(model.Predict(Features(history[..(t + 1)], h)));
-                actual.Add(history[t + h] - history[t]);
+                predicted.Add(model.Predict(Features(history[..(t + 1)], Upto(readings, t), h)));
+                actual.Add(history[t + h] - Anchor(history, readings, t, anchors[h]));
                 fresh.Add(FreshChange(history[..(t + 1)]));
             }
 
             calibration[h] = Calibrate(predicted, actual, fresh);
         }
 
-        _model = model;
-        _calibration = calibration;
-        _fittedLength = history.Length;
-        Fits++;
+        return new Fitted(model, calibration, anchors);
     }
 
-    private sealed record Calibration(double DeadBand, double Damping, double Momentum, double Lo, double Hi);
+    /// <summary>The calibrated change from the anchor that <paramref name="f"/> forecasts, at the nearest trained horizon.</summary>
+    private double Correction(Fitted f, ReadOnlySpan<double> history, ReadOnlySpan<double> readings, int stepsAhead)
+    {
+        var c = f.Calibration[Nearest(f, stepsAhead)];
+        if (c.Damping == 0 && c.Momentum == 0) return 0;
+        return Apply(f.Model.Predict(Features(history, readings, stepsAhead)), c.DeadBand, c.Damping) + c.Momentum * FreshChange(history);
+    }
 
-    private Dictionary<int, Calibration> _calibration = [];
+    private static int Nearest(Fitted f, int stepsAhead) => f.Calibration.Keys.MinBy(k => Math.Abs(k - stepsAhead));
+
+    /// <param name="DeadBand">Predicted changes at most this large are dropped.</param>
+    /// <param name="Damping">Share of a larger predicted change that is applied.</param>
+    /// <param name="Momentum">Share of a fresh step expected to follow.</param>
+    /// <param name="Lo">10th percentile of the validation residuals, with the corrections.</param>
+    /// <param name="Hi">90th percentile, with the corrections.</param>
+    /// <param name="AnchorLo">10th percentile of the validation residuals of the anchor alone.</param>
+    /// <param name="AnchorHi">90th percentile, of the anchor alone.</param>
+    private sealed record Calibration(double DeadBand, double Damping, double Momentum, double Lo, double Hi, double AnchorLo, double AnchorHi);
+
+    private Fitted? _fitted;
+    private bool _withReadings;
+
+    private void CheckReadings(ReadOnlySpan<double> history, ReadOnlySpan<double> readings)
+    {
+        if (readings.IsEmpty) return;
+        if (_o.ReadingsPerStep < 2)
+            throw new ArgumentException("Readings were given but ReadingsPerStep is 1. To fix: set DemandForecastOptions.ReadingsPerStep to the number of readings per step.", nameof(readings));
+        if (readings.Length != history.Length * _o.ReadingsPerStep)
+            throw new ArgumentException($"{readings.Length} readings for {history.Length} steps; expected {_o.ReadingsPerStep} per step ({history.Length * _o.ReadingsPerStep}), ending with the last step. To fix: pass whole steps of readings, oldest first.", nameof(readings));
+    }
+
+    /// <summary>The readings up to the end of step <paramref name="t"/> (empty when there are none).</summary>
+    private ReadOnlySpan<double> Upto(ReadOnlySpan<double> readings, int t) => readings.IsEmpty ? readings : readings[..((t + 1) * _o.ReadingsPerStep)];
+
+    private double LastReading(ReadOnlySpan<double> readings, int t) => readings[((t + 1) * _o.ReadingsPerStep) - 1];
+
+    private double Anchor(ReadOnlySpan<double> history, ReadOnlySpan<double> readings, int t, bool onReading) =>
+        onReading ? LastReading(readings, t) : history[t];
 
     private static Calibration Calibrate(List<double> predicted, List<double> actual, List<double> fresh)
     {
@@ -133,7 +245,7 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         }
 
         var residuals = actual.Select((a, i) => a - (Apply(predicted[i], best.Band, best.Damping) + momentum * fresh[i])).ToList();
-        return new Calibration(best.Band, best.Damping, momentum, Stats.Quantile(residuals, 0.1), Stats.Quantile(residuals, 0.9));
+        return new Calibration(best.Band, best.Damping, momentum, Stats.Quantile(residuals, 0.1), Stats.Quantile(residuals, 0.9), Stats.Quantile(actual, 0.1), Stats.Quantile(actual, 0.9));
     }
 
     private static double Apply(double delta, double band, double damping) => Math.Abs(delta) <= band ? 0 : delta * damping;
@@ -147,28 +259,42 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
     }
 
     /// <inheritdoc />
-    public Interval Forecast(ReadOnlySpan<double> history, int stepsAhead)
+    public Interval Forecast(ReadOnlySpan<double> history, int stepsAhead) => Forecast(history, [], stepsAhead);
+
+    /// <summary>
+    /// As <see cref="Forecast(ReadOnlySpan{double}, int)"/>, also given the readings inside the steps
+    /// (<see cref="DemandForecastOptions.ReadingsPerStep"/> per step, oldest first, ending with the
+    /// last step; empty when there are none). A model fitted with readings needs them: without, it
+    /// answers the last step value.
+    /// </summary>
+    /// <exception cref="ArgumentException">The history is empty or the readings do not line up with it.</exception>
+    public Interval Forecast(ReadOnlySpan<double> history, ReadOnlySpan<double> readings, int stepsAhead)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsAhead, 1);
         if (history.Length == 0) throw new ArgumentException("The history is empty.", nameof(history));
+        CheckReadings(history, readings);
         var every = _o.RetrainEvery ?? _o.Season;
-        if (_model is null ? history.Length >= MinHistory : history.Length - _fittedLength >= every) Fit(history);
+        if (_fitted is null ? history.Length >= MinHistory : history.Length - _fittedLength >= every) Fit(history, readings);
         var last = history[^1];
-        if (_model is null || history.Length < 2 * _o.Season + Lags[^1])
+        if (_fitted is null || history.Length < 2 * _o.Season + Lags[^1])
         {
             var naive = stepsAhead <= _o.Season && history.Length >= _o.Season ? history[history.Length - 1 + stepsAhead - _o.Season] : last;
             return Interval.Point(naive);
         }
 
-        var c = _calibration.MinBy(kv => Math.Abs(kv.Key - stepsAhead)).Value;
-        var delta = Apply(_model.Predict(Features(history, stepsAhead)), c.DeadBand, c.Damping) + c.Momentum * FreshChange(history);
-        var estimate = Math.Max(0, last + delta);
-        return new Interval(estimate, Math.Max(0, Math.Min(estimate, last + delta + c.Lo)), Math.Max(estimate, last + delta + c.Hi));
+        // Fitted with readings but given none (or the other way round): the trees' features differ.
+        if (_withReadings == readings.IsEmpty) return Interval.Point(last);
+        var nearest = Nearest(_fitted, stepsAhead);
+        var c = _fitted.Calibration[nearest];
+        var anchor = Anchor(history, readings, history.Length - 1, _fitted.Anchors[nearest]);
+        var delta = Correction(_fitted, history, readings, stepsAhead);
+        var estimate = Math.Max(0, anchor + delta);
+        return new Interval(estimate, Math.Max(0, Math.Min(estimate, anchor + delta + c.Lo)), Math.Max(estimate, anchor + delta + c.Hi));
     }
 
-    private float[] Features(ReadOnlySpan<double> h, int ahead)
+    private float[] Features(ReadOnlySpan<double> h, ReadOnlySpan<double> readings, int ahead)
     {
-        var f = new float[Width];
+        var f = new float[readings.IsEmpty ? Width : Width + FineWidth];
         var t = h.Length - 1;
         var s = _o.Season;
         var i = 0;
@@ -189,6 +315,20 @@ public sealed class GbmDemandForecaster(DemandForecastOptions? options = null) :
         f[i++] = ahead;
         f[i++] = (float)Mean(h, t, s);
         f[i++] = (float)(h[t] - Mean(h, t, s));
+        if (readings.IsEmpty) return f;
+        // The readings' trajectory inside the last step(s).
+        var r = readings.Length - 1;
+        var per = _o.ReadingsPerStep;
+        f[i++] = (float)(readings[r] - h[t]);
+        f[i++] = (float)(readings[r] - readings[Math.Max(0, r - 1)]);
+        f[i++] = (float)(readings[r] - readings[Math.Max(0, r - 2)]);
+        f[i++] = (float)(readings[r] - readings[Math.Max(0, r - 4)]);
+        var since = 0;
+        while (since < 12 * per && r - since > 0 && readings[r - since - 1] == readings[r]) since++;
+        f[i++] = since;
+        f[i++] = (float)(Max(readings, r, per) - Min(readings, r, per));
+        f[i++] = t % s;
+        f[i++] = (float)(readings[r] - Mean(readings, r, 3 * per));
         return f;
     }
 

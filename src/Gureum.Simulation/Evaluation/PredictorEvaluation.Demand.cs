@@ -6,8 +6,9 @@ namespace Gureum.Simulation.Evaluation;
 
 public static partial class PredictorEvaluation
 {
-    /// <summary>A regular series to forecast.</summary>
-    internal sealed record DemandSeries(string Name, double[] Values, TimeSpan Step, int Season);
+    /// <summary>A regular series to forecast; <paramref name="Readings"/>, when given, are the readings
+    /// behind it (<paramref name="ReadingsPerStep"/> per step, each step value their mean).</summary>
+    internal sealed record DemandSeries(string Name, double[] Values, TimeSpan Step, int Season, double[]? Readings = null, int ReadingsPerStep = 1);
 
     private static void EvaluateDemand(PredictorEvaluationOptions o, List<PredictorComparison> into, List<string> notes)
     {
@@ -20,7 +21,7 @@ public static partial class PredictorEvaluation
                 var vc = Path.GetFileName(f).Split('_')[0];
                 var perMinute = ReadColumns(f, ["running_gpu_num", "pending_gpu_num"]);
                 var fiveMinute = Enumerable.Range(0, perMinute.Length / 5).Select(i => perMinute.AsSpan(i * 5, 5).ToArray().Average()).ToArray();
-                series.Add(new DemandSeries($"helios/{vc} gpus", fiveMinute, TimeSpan.FromMinutes(5), 288));
+                series.Add(new DemandSeries($"helios/{vc} gpus", fiveMinute, TimeSpan.FromMinutes(5), 288, perMinute[..(fiveMinute.Length * 5)], 5));
             }
         }
         else
@@ -41,16 +42,18 @@ public static partial class PredictorEvaluation
             else notes.Add($"demand: {path} not found; skipped.");
         }
 
-        foreach (var s in series) into.AddRange(ScoreDemand(s, o.TrainFraction));
+        foreach (var s in series) into.AddRange(ScoreDemand(s, o.TrainFraction, notes.Add));
         if (series.Count > 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"demand: each series split in time ({o.TrainFraction:P0} / {1 - o.TrainFraction:P0}); the model is fitted once on the earlier part and forecasts every later origin from the history up to it; MASE = test MAE / in-sample MAE of the daily seasonal naive forecast (Hyndman & Koehler), per horizon. Helios demand = running + pending GPUs, averaged over 5-minute steps (the autoscaler's grid; a step series that rarely moves within an hour, so last value is hard to beat: the model's gain there is the validated share of a fresh step that follows, a 5-minute mean showing only part of a step taken inside it); datacenter series are CPU utilisation (no GPU series at 5 min exists in the data)."));
+                $"demand: each series split in time ({o.TrainFraction:P0} / {1 - o.TrainFraction:P0}); the model is fitted once on the earlier part and forecasts every later origin from the history up to it; MASE = test MAE / in-sample MAE of the daily seasonal naive forecast (Hyndman & Koehler), per horizon. Helios demand = running + pending GPUs, averaged over 5-minute steps (the autoscaler's grid; a step series that rarely moves within an hour, so last value is hard to beat; a 5-minute mean shows only part of a step taken inside it); datacenter series are CPU utilisation (no GPU series at 5 min exists in the data). Helios is read per minute: the model is also given the per-minute readings up to the forecast origin (the end of the current 5-minute step) and, per horizon, anchors on the last reading or the last 5-minute mean, whichever had the smaller error on the first 80% of the training part, and adds the trees' correction only where the same fit on the first 70% of the training part beat its anchor on the rest of it; the baselines use the 5-minute series as defined."));
         }
     }
 
-    /// <summary>Scores model and baselines on the later part of one series at 5, 15, 30 and 60 minutes ahead.</summary>
-    internal static IReadOnlyList<PredictorComparison> ScoreDemand(DemandSeries s, double trainFraction)
+    /// <summary>Scores model and baselines on the later part of one series at 5, 15, 30 and 60 minutes
+    /// ahead. With readings, <paramref name="note"/> also gets the anchors the model chose and the
+    /// score of the last reading alone (a reference, not a baseline of the issue).</summary>
+    internal static IReadOnlyList<PredictorComparison> ScoreDemand(DemandSeries s, double trainFraction, Action<string>? note = null)
     {
         var minutes = new[] { 5, 15, 30, 60 };
         var horizons = minutes.Select(m => (int)Math.Round(TimeSpan.FromMinutes(m) / s.Step)).ToArray();
@@ -62,26 +65,46 @@ public static partial class PredictorEvaluation
             Season = s.Season,
             TrainHorizons = horizons,
             RetrainEvery = int.MaxValue,
+            ReadingsPerStep = s.ReadingsPerStep,
         });
-        model.Fit(train);
+        var per = s.ReadingsPerStep;
+        ReadOnlySpan<double> Readings(int steps) => s.Readings is null ? [] : s.Readings.AsSpan(0, steps * per);
+        model.Fit(train, Readings(split));
         IDemandForecaster[] all = [model, new LastValueForecaster(s.Step), new SeasonalNaiveForecaster(s.Step, s.Season)];
         var scale = PredictionMetrics.SeasonalNaiveScale(train, s.Season);
         var result = new List<PredictorComparison>();
+        var (anchors, lastReading) = (new List<string>(), new List<string>());
         for (var k = 0; k < horizons.Length; k++)
         {
             var h = horizons[k];
             var errors = new double[all.Length];
+            double lastReadingError = 0;
             var n = 0;
             for (var t = split - 1; t + h < s.Values.Length; t++)
             {
                 var history = s.Values.AsSpan(0, t + 1);
+                var readings = Readings(t + 1);
                 var actual = s.Values[t + h];
-                for (var p = 0; p < all.Length; p++) errors[p] += Math.Abs(all[p].Forecast(history, h).Estimate - actual);
+                for (var p = 0; p < all.Length; p++) errors[p] += Math.Abs(all[p].Forecast(history, readings, h).Estimate - actual);
+                if (!readings.IsEmpty) lastReadingError += Math.Abs(readings[^1] - actual);
                 n++;
+            }
+
+            if (s.Readings is not null)
+            {
+                anchors.Add((model.AnchorsOnReading.TryGetValue(h, out var r) && r ? "last reading" : "last step mean")
+                    + (model.CorrectsAnchor.TryGetValue(h, out var c) && c ? " + trees" : " alone"));
+                lastReading.Add(string.Create(CultureInfo.InvariantCulture, $"{lastReadingError / n / scale:0.0000}"));
             }
 
             var scores = all.Select((p, i) => new PredictorScore(p.Name, errors[i] / n / scale)).ToList();
             result.Add(new PredictorComparison("demand", s.Name, $"MASE@{minutes[k]}m", true, n, scores[0], scores.Skip(1).ToList()));
+        }
+
+        if (s.Readings is not null)
+        {
+            note?.Invoke($"demand/{s.Name}: chosen on the training part at {string.Join(" / ", minutes)} min: {string.Join(", ", anchors)}; "
+                + $"MASE of the last per-minute reading alone (a reference, not a baseline of the issue): {string.Join(" / ", lastReading)}.");
         }
 
         return result;

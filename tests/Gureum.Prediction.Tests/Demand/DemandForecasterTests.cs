@@ -56,6 +56,88 @@ public sealed class DemandForecasterTests
         Assert.Equal(1, a.Fits);
     }
 
+    /// <summary>
+    /// A GPU-count random walk read per minute: at random minutes the demand moves by 8 GPUs (up or
+    /// down, kept within 0..200); the step values are the 5-minute means of the readings.
+    /// </summary>
+    private static (double[] Steps, double[] Readings) StepWalk(int days = 12, int seed = 5)
+    {
+        var rng = new Random(seed);
+        var readings = new double[288 * 5 * days];
+        double level = 96;
+        for (var m = 0; m < readings.Length; m++)
+        {
+            if (rng.NextDouble() < 0.03) level = Math.Clamp(level + (rng.Next(2) == 0 ? -8 : 8), 0, 200);
+            readings[m] = level;
+        }
+
+        return (MeansOf(readings), readings);
+    }
+
+    private static double[] MeansOf(double[] readings) =>
+        Enumerable.Range(0, readings.Length / 5).Select(i => readings.AsSpan(i * 5, 5).ToArray().Average()).ToArray();
+
+    private static GbmDemandForecaster WithReadings() => new(new DemandForecastOptions { RetrainEvery = int.MaxValue, ReadingsPerStep = 5 });
+
+    [Fact]
+    public void ScoreDemand_StepSeriesWithReadings_ModelBeatsLastValueAtEveryHorizon()
+    {
+        var (steps, readings) = StepWalk();
+        var notes = new List<string>();
+        var scores = PredictorEvaluation.ScoreDemand(new PredictorEvaluation.DemandSeries("walk", steps, TimeSpan.FromMinutes(5), 288, readings, 5), 0.7, notes.Add);
+        Assert.Equal(4, scores.Count);
+        foreach (var c in scores) Assert.True(c.BeatsAllBaselines, $"{c}");
+        // A step taken inside the last 5 minutes is fully in the last reading, only partly in the mean.
+        Assert.Contains("last reading", Assert.Single(notes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_StepReadings_AnchorsOnLastReading_NoisyReadings_AnchorsOnStepMean()
+    {
+        var (steps, readings) = StepWalk();
+        var a = WithReadings();
+        a.Fit(steps.AsSpan(0, 288 * 8), readings.AsSpan(0, 288 * 8 * 5));
+        Assert.All(a.AnchorsOnReading.Values, Assert.True);
+
+        // Same levels, but each reading off by up to ±20 GPUs at random: the mean of five is the better anchor.
+        var rng = new Random(9);
+        var noisy = readings.Select(r => r + rng.Next(-20, 21)).ToArray();
+        var b = WithReadings();
+        b.Fit(MeansOf(noisy).AsSpan(0, 288 * 8), noisy.AsSpan(0, 288 * 8 * 5));
+        Assert.Equal(4, b.AnchorsOnReading.Count);
+        Assert.All(b.AnchorsOnReading.Values, Assert.False);
+    }
+
+    [Fact]
+    public void Forecast_WithReadings_UsesOnlyReadingsUpToTheOrigin()
+    {
+        var (steps, readings) = StepWalk();
+        var f = WithReadings();
+        f.Fit(steps.AsSpan(0, 288 * 8), readings.AsSpan(0, 288 * 8 * 5));
+        var origin = 288 * 8 + 10;
+        var before = f.Forecast(steps.AsSpan(0, origin), readings.AsSpan(0, origin * 5), 3);
+        // Anything after the origin changed: same forecast.
+        var (s2, r2) = ((double[])steps.Clone(), (double[])readings.Clone());
+        for (var t = origin; t < s2.Length; t++) s2[t] = 1e6;
+        for (var m = origin * 5; m < r2.Length; m++) r2[m] = 1e6;
+        Assert.Equal(before, f.Forecast(s2.AsSpan(0, origin), r2.AsSpan(0, origin * 5), 3));
+        Assert.InRange(before.Estimate, before.Low, before.High);
+        // The last reading before the origin moved by 40 GPUs: the forecast follows it.
+        r2[(origin * 5) - 1] += 40;
+        Assert.True(f.Forecast(s2.AsSpan(0, origin), r2.AsSpan(0, origin * 5), 3).Estimate > before.Estimate + 20);
+        Assert.Equal(1, f.Fits);
+    }
+
+    [Fact]
+    public void Forecast_ReadingsNotWholeSteps_ThrowsWithFix()
+    {
+        var (steps, readings) = StepWalk(days: 1);
+        var e = Assert.Throws<ArgumentException>(() => WithReadings().Forecast(steps.AsSpan(0, 100), readings.AsSpan(0, 499), 1));
+        Assert.Contains("To fix", e.Message, StringComparison.Ordinal);
+        var one = new GbmDemandForecaster();
+        Assert.Throws<ArgumentException>(() => one.Forecast(steps.AsSpan(0, 100), readings.AsSpan(0, 500), 1));
+    }
+
     [Fact]
     public void Forecast_ShortHistory_FallsBackWithoutFitting()
     {
