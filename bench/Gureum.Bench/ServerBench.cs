@@ -157,9 +157,11 @@ internal static class ServerBench
             self.Refresh();
             if (t > 0) { pure.Add(pureMs); pureCpu.Add((self.TotalProcessorTime - cpu0).TotalMilliseconds); }
             var r0 = Stopwatch.GetTimestamp();
+            var (g0, g1, g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var plan = await loop.RunOnceAsync(CancellationToken.None);
             if (Environment.GetEnvironmentVariable("GUREUM_BENCH_VERBOSE") == "1")
-                Console.WriteLine($"tick {t}: sync {syncMs:F1} ms, run-once {Stopwatch.GetElapsedTime(r0).TotalMilliseconds:F1} ms, decide alone {pureMs:F1} ms, {plan.Actions.Count} actions, {plan.WaitReasons.Count} reasons");
+                Console.WriteLine($"tick {t}: sync {syncMs:F1} ms, run-once {Stopwatch.GetElapsedTime(r0).TotalMilliseconds:F1} ms, decide alone {pureMs:F1} ms, {plan.Actions.Count} actions, {plan.WaitReasons.Count} reasons, " +
+                                  $"GCs during run-once gen0/1/2 {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2}");
             var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds - pureMs; // the extra measuring decide is not part of a tick
             pending = (await cluster.SnapshotAsync(now, CancellationToken.None)).Pending.Count;
             if (t == 0) Console.WriteLine($"first decision: {ms:F1} ms, {plan.Actions.Count} actions");

@@ -25,9 +25,10 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
         var actions = new List<PlanAction>();
         List<JobView>? runnable = null;
         List<JobView>? held = null;
-        for (var i = 0; i < snapshot.Pending.Count; i++)
+        var i = -1;
+        foreach (var job in snapshot.Pending) // the store's list may be a tree (ImmutableList): no indexing
         {
-            var job = snapshot.Pending[i];
+            i++;
             var isHeld = job.Hold is not null;
             string? reason = null;
             if (!isHeld && autoscaler.CanEverRun(job.Spec, snapshot, out reason))
@@ -38,7 +39,7 @@ public sealed class PolicyDecisionCore(string name, Scheduler scheduler, IAutosc
             if (runnable is null)
             {
                 runnable = new List<JobView>(snapshot.Pending.Count);
-                for (var k = 0; k < i; k++) runnable.Add(snapshot.Pending[k]);
+                runnable.AddRange(snapshot.Pending.Take(i));
             }
             if (isHeld) (held ??= []).Add(job);
             else actions.Add(new RejectJob(job.Id, reason!));

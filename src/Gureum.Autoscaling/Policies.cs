@@ -65,9 +65,11 @@ internal readonly record struct ShapeKey(ResourceRequest Resources, string Model
 {
     public static ShapeKey Of(JobSpec job) => new(
         job.Resources,
-        job.GpuModels.Count == 0 ? "" : string.Join('|', job.GpuModels),
-        job.Zones.Count == 0 ? "" : string.Join('|', job.Zones),
+        Joined(job.GpuModels),
+        Joined(job.Zones),
         job.Spot);
+
+    private static string Joined(IReadOnlyList<string> parts) => parts.Count switch { 0 => "", 1 => parts[0], _ => string.Join('|', parts) };
 }
 
 /// <summary>
