@@ -310,8 +310,9 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     private readonly AsyncLocal<Deferral?> _deferred = new();
 
     /// <inheritdoc />
-    /// <remarks>Node rows and events written in the scope are buffered and written at its end, many
-    /// rows per statement (a node touched twice is written once, in its last state).</remarks>
+    /// <remarks>The scope's writes are queued as one transaction when it ends (one commit, one log
+    /// flush), node rows and events many rows per statement (a node touched twice is written once,
+    /// in its last state).</remarks>
     public IAsyncDisposable DeferCommits()
     {
         if (_deferred.Value is not null) return NoDeferral.Instance; // joins the outer scope
@@ -320,12 +321,11 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         return scope;
     }
 
-    /// <summary>Queues a write; waits for its commit unless this flow defers commits.</summary>
+    /// <summary>Queues a write and waits for its commit, or adds it to this flow's deferral scope.</summary>
     private Task WriteAsync<T>(Func<WriteContext, ValueTask<T>> op, CancellationToken ct)
     {
-        var commit = _db.Writer.RunAsync(op, ct);
-        if (_deferred.Value is not { } scope) return commit;
-        scope.Pending.Add(commit);
+        if (_deferred.Value is not { } scope) return _db.Writer.RunAsync(op, ct);
+        scope.Ops.Add(async w => { await op(w); return 0; });
         return Task.CompletedTask;
     }
 
@@ -334,7 +334,8 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         private readonly List<Node> _nodes = [];
         private readonly Dictionary<string, int> _nodeIndex = new(StringComparer.Ordinal);
 
-        public List<Task> Pending { get; } = [];
+        /// <summary>Writes in the order they were made.</summary>
+        public List<Func<WriteContext, ValueTask<int>>> Ops { get; } = [];
         public List<ClusterEvent> Events { get; } = [];
 
         public void Node(Node node)
@@ -351,18 +352,17 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         public ValueTask DisposeAsync()
         {
             if (ReferenceEquals(store._deferred.Value, this)) store._deferred.Value = null;
-            if (_nodes.Count > 0 || Events.Count > 0)
+            if (Ops.Count == 0 && _nodes.Count == 0 && Events.Count == 0) return ValueTask.CompletedTask;
+            var ops = Ops.ToArray();
+            var nodes = _nodes.ToArray();
+            var events = Events.ToArray();
+            return new ValueTask(store._db.Writer.RunAsync(async w =>
             {
-                var nodes = _nodes.ToArray();
-                var events = Events.ToArray();
-                Pending.Add(store._db.Writer.RunAsync(async w =>
-                {
-                    await UpsertNodesAsync(w, nodes);
-                    await SqlControlPlaneStore.InsertEventsAsync(w, events);
-                    return 0;
-                }, CancellationToken.None));
-            }
-            return Pending.Count == 0 ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(Pending));
+                foreach (var op in ops) await op(w);
+                await UpsertNodesAsync(w, nodes);
+                await SqlControlPlaneStore.InsertEventsAsync(w, events);
+                return 0;
+            }, CancellationToken.None));
         }
     }
 
