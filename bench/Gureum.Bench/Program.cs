@@ -18,6 +18,7 @@ using Gureum.Simulation.Traces;
 //   dotnet run -c Release --project bench/Gureum.Bench -- local-jobs [N]
 //   dotnet run -c Release --project bench/Gureum.Bench -- store sqlite|postgres [SUBMITTERS] [SECONDS]
 //   dotnet run -c Release --project bench/Gureum.Bench -- why [PENDING]
+//   dotnet run -c Release --project bench/Gureum.Bench -- gureum-durations DATA [GENERATED_CSV] [learned,history]
 var mode = args.Length > 0 ? args[0] : "help";
 switch (mode)
 {
@@ -29,6 +30,7 @@ switch (mode)
     case "serve-loop": await ServerBench.LoopAsync(args); break;
     case "store": await StoreBench.RunAsync(args); break;
     case "why": await WhyBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 10_000); break;
+    case "gureum-durations": await GureumDurationsBench.RunAsync(args); break;
     default: Console.WriteLine("usage: Gureum.Bench openb [DATA] | synthetic [JOBS] [NODES] | decision [P1,P2,...] | store sqlite|postgres [SUBMITTERS] [SECONDS] | serve-http [...] | serve-loop [...]"); break;
 }
 

@@ -15,11 +15,17 @@ public static class PolicyCatalog
 
     /// <summary>Builds a policy by name with a scheduler profile (default: <see cref="Profiles.Default"/>).
     /// <c>gureum</c> brings its own profile (<see cref="CreateGureum"/>) and ignores <paramref name="profile"/>.
-    /// Throws <see cref="ArgumentException"/> listing the known names.</summary>
-    public static PolicyDecisionCore Create(string name, ProfileConfig? profile = null, ElasticOptions? options = null)
+    /// Throws <see cref="ArgumentException"/> listing the known names.
+    /// <paramref name="sharedDurations"/>: for <c>gureum</c>, a duration predictor trained elsewhere
+    /// (live: the server's model over the store's finished jobs) that the policy asks but does not
+    /// feed; null = the policy's own learned predictor, trained from the runs it sees end (replay).</summary>
+    public static PolicyDecisionCore Create(string name, ProfileConfig? profile = null, ElasticOptions? options = null, Prediction.IDurationPredictor? sharedDurations = null)
     {
         if (name.Equals("gureum", StringComparison.OrdinalIgnoreCase))
-            return CreateGureum(options is null ? new GureumOptions() : new GureumOptions { Elastic = options });
+        {
+            var o = options is null ? new GureumOptions() : new GureumOptions { Elastic = options };
+            return CreateGureum(o, sharedDurations is null ? null : new OperatorModels(sharedDurations) { LearnsDurations = false, RestartOverhead = o.RestartOverhead });
+        }
         profile ??= Profiles.Default;
         // spot-fallback moves a job to on-demand after repeated spot losses: the scheduler must agree.
         if (name.Equals("spot-fallback", StringComparison.OrdinalIgnoreCase) && !profile.Filters.Contains("spot-retry-limit"))

@@ -84,6 +84,7 @@ public sealed class GureumPolicy : ElasticPolicy
     protected override void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled)
     {
         Models.Observe(snapshot);
+        Models.Starting(snapshot, scheduled.Actions);
         _offers = snapshot.Offers;
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
         _waitingByShape.Clear();

@@ -6,8 +6,9 @@ namespace Gureum.Autoscaling.Operator;
 /// <summary>
 /// Job run time from the past only: the running median of finished jobs with the same lab and
 /// GPU request (then the same lab, then all jobs), with the 10th–90th percentiles of that group as
-/// the interval. Prior with no history: 1 h (0.1–10 h). Used by the <c>gureum</c> policy until a
-/// learned <see cref="IDurationPredictor"/> is plugged in; observations are only ever the runs the
+/// the interval. Prior with no history: 1 h (0.1–10 h). The <c>gureum</c> policy's predictor before
+/// the learned one (<see cref="Gureum.Prediction.Duration.GbmDurationPredictor"/>, now its default);
+/// kept as the simple reference it is compared with. Observations are only ever the runs the
 /// policy saw end, so nothing from the future leaks in.
 /// </summary>
 public sealed class HistoryDurationPredictor : IDurationPredictor

@@ -2,6 +2,7 @@ using Gureum.Core.Cloud;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Prediction;
+using Gureum.Prediction.Duration;
 
 namespace Gureum.Autoscaling.Operator;
 
@@ -30,7 +31,15 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     /// <summary>Restart overhead assumed when turning an observed run into work (matches the replay default).</summary>
     public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
 
-    public IDurationPredictor Duration { get; } = duration ?? new HistoryDurationPredictor();
+    /// <summary>Run time on the reference GPU at submit. Default: the learned
+    /// <see cref="GbmDurationPredictor"/> (LightGbm), trained online from the runs this instance sees
+    /// end; its leakage guard applies a run only once a prediction is asked at or after its end.</summary>
+    public IDurationPredictor Duration { get; } = duration ?? new GbmDurationPredictor();
+
+    /// <summary>Whether the runs seen ending are fed to <see cref="Duration"/> (default true). False
+    /// when the predictor learns from elsewhere (live: the store's finished jobs, see the server's
+    /// DurationModel), so each run is learned once.</summary>
+    public bool LearnsDurations { get; init; } = true;
     public SpotHazardEstimator Spot { get; } = spot ?? new SpotHazardEstimator();
 
     /// <summary>Jobs whose end was observed.</summary>
@@ -71,6 +80,29 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     /// <summary>Nodes the policy itself released (so their disappearance is not a reclaim).</summary>
     public void ReleasedByPolicy(string nodeId) => _releasedByUs.Add(nodeId);
 
+    /// <summary>
+    /// Notes the jobs this decision starts (the scheduler's <see cref="StartJob"/> actions), as if
+    /// seen running from <paramref name="s"/>'s instant on the slowest GPU they were placed on: a run
+    /// that ends before the next decision never shows in a snapshot as running, and would otherwise
+    /// never be learned from (in replay, most short jobs on a quiet cluster). Call after <see cref="Observe"/>.
+    /// </summary>
+    public void Starting(ClusterSnapshot s, IReadOnlyList<PlanAction> actions)
+    {
+        Dictionary<string, JobView>? pending = null;
+        Dictionary<string, Node>? byId = null;
+        foreach (var a in actions)
+        {
+            if (a is not StartJob start) continue;
+            pending ??= s.Pending.ToDictionary(j => j.Id, StringComparer.Ordinal);
+            if (!pending.TryGetValue(start.JobId, out var job)) continue;
+            byId ??= s.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+            string? model = null;
+            foreach (var pl in start.Placements)
+                if (byId.TryGetValue(pl.NodeId, out var n) && n.Offer.GpuModel is { } m && (model is null || GpuModels.SpeedOf(m) < GpuModels.SpeedOf(model))) model = m;
+            _running[job.Seq] = (job with { RunStartedAt = s.Now, Attempts = job.Attempts + 1, Placements = start.Placements }, model);
+        }
+    }
+
     /// <summary>Learns from one snapshot (call once per decision, before predicting).</summary>
     public void Observe(ClusterSnapshot s)
     {
@@ -100,7 +132,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
             var productive = now - started - (job.Attempts > 1 ? RestartOverhead : TimeSpan.Zero);
             if (productive < TimeSpan.Zero) productive = TimeSpan.Zero;
             var factor = job.Spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(model) / GpuModels.SpeedOf(job.Spec.ReferenceGpu) : 1.0;
-            Duration.Observe(job.Spec, job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor)), now);
+            if (LearnsDurations) Duration.Observe(job.Spec, job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor)), now);
             EndedObserved++;
         }
         foreach (var seq in ended) _running.Remove(seq);

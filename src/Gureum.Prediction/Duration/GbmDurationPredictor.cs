@@ -58,7 +58,7 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
     private readonly GbmDurationOptions _o = options ?? new GbmDurationOptions();
     private readonly RollingMedian _global = new(1000);
     private readonly Dictionary<string, RollingMedian>[] _keyed = [.. Enumerable.Range(0, 7).Select(_ => new Dictionary<string, RollingMedian>(StringComparer.Ordinal))];
-    private readonly Dictionary<string, (float[] Features, double Model, double Mode, double Blend)> _atSubmit = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Seen> _atSubmit = new(StringComparer.Ordinal);
     private readonly List<(float[] Features, float Label)> _rows = [];
     private readonly RollingMedian _residuals = new((options ?? new GbmDurationOptions()).ResidualWindow);
     private readonly Queue<(double Model, double Mode, double Actual)> _outOfSample = new();
@@ -80,7 +80,7 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
     {
         var y = Math.Log(seconds + 1);
         float[] features;
-        if (_atSubmit.Remove(spec.Id, out var seen))
+        if (_atSubmit.Remove(spec.Id, out var seen) && seen.SubmitTime == spec.SubmitTime)
         {
             features = seen.Features;
             _residuals.Add(y - seen.Blend);
@@ -108,30 +108,62 @@ public sealed class GbmDurationPredictor(GbmDurationOptions? options = null) : O
     }
 
     /// <inheritdoc />
+    /// <remarks>The first prediction for a job (by id and submit time) is its prediction at submit:
+    /// its features are kept for training and its answer is scored as out of sample when the job
+    /// ends. Asking again (a policy re-ranks its queue at every decision) reuses those features and
+    /// records nothing, so repeated questions neither count the job twice in the burst features nor
+    /// change what the model learns; the answer follows the latest model (recomputed once per training).</remarks>
     protected override Interval Predict(JobSpec spec, DateTimeOffset now)
     {
-        var f = Features(spec);
-        double logEstimate;
-        if (_model is not null)
+        double raw;
+        if (_atSubmit.TryGetValue(spec.Id, out var seen) && seen.SubmitTime == spec.SubmitTime)
         {
-            logEstimate = _model.Predict(f);
+            if (seen.Generation != Trainings)
+            {
+                var (m, md) = Parts(seen.Features);
+                seen.Current = _weight * m + (1 - _weight) * md;
+                seen.Generation = Trainings;
+            }
+
+            raw = seen.Current;
         }
         else
         {
-            logEstimate = FirstKnown(f[ShapeMedian], f[UserMedian], f[GlobalMedian], Math.Log(GlobalMedianDurationPredictor.Prior + 1));
+            var f = Features(spec);
+            var (logEstimate, mode) = Parts(f);
+            raw = _weight * logEstimate + (1 - _weight) * mode;
+            _atSubmit[spec.Id] = new Seen(f, spec.SubmitTime, logEstimate, mode, raw) { Current = raw, Generation = Trainings };
+            var keys = Keys(spec);
+            Remember(_userSubmits, keys[0], spec.SubmitTime.UtcTicks);
+            Remember(_shapeSubmits, keys[2], spec.SubmitTime.UtcTicks);
         }
 
-        var mode = FirstKnown(f[GroupMode], f[UserMode], _global.DensestCenter(ModeWidth), Math.Log(GlobalMedianDurationPredictor.Prior + 1));
-        var raw = _weight * logEstimate + (1 - _weight) * mode;
-        _atSubmit[spec.Id] = (f, logEstimate, mode, raw);
-        logEstimate = raw;
-        var keys = Keys(spec);
-        Remember(_userSubmits, keys[0], spec.SubmitTime.UtcTicks);
-        Remember(_shapeSubmits, keys[2], spec.SubmitTime.UtcTicks);
-        logEstimate += _shift;
         var lo = _residuals.Count >= 30 ? _residuals.Quantile(0.1) : -1.5;
         var hi = _residuals.Count >= 30 ? _residuals.Quantile(0.9) : 1.5;
-        return new Interval(Exp(logEstimate), Exp(raw + lo), Exp(raw + hi));
+        return new Interval(Exp(raw + _shift), Exp(raw + lo), Exp(raw + hi));
+    }
+
+    /// <summary>The trees' (else the medians') log run time and the group mode for one feature row.</summary>
+    private (double Model, double Mode) Parts(float[] f)
+    {
+        var logEstimate = _model is not null
+            ? _model.Predict(f)
+            : FirstKnown(f[ShapeMedian], f[UserMedian], f[GlobalMedian], Math.Log(GlobalMedianDurationPredictor.Prior + 1));
+        var mode = FirstKnown(f[GroupMode], f[UserMode], _global.DensestCenter(ModeWidth), Math.Log(GlobalMedianDurationPredictor.Prior + 1));
+        return (logEstimate, mode);
+    }
+
+    /// <summary>A job as first predicted: its features and the parts of that answer (for training and
+    /// residuals), and the answer under the latest model.</summary>
+    private sealed class Seen(float[] features, DateTimeOffset submitTime, double model, double mode, double blend)
+    {
+        public float[] Features { get; } = features;
+        public DateTimeOffset SubmitTime { get; } = submitTime;
+        public double Model { get; } = model;
+        public double Mode { get; } = mode;
+        public double Blend { get; } = blend;
+        public double Current { get; set; }
+        public int Generation { get; set; }
     }
 
     private static double Exp(double log) => Math.Max(0, Math.Exp(log) - 1);

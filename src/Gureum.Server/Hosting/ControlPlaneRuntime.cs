@@ -30,8 +30,11 @@ public sealed class ControlPlaneRuntime
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
 
-    public ControlPlaneRuntime(IControlPlaneStore store, ServerOptions options, LoopSignal signal, TimeProvider time, BackendFactory backends)
+    private readonly DurationModel _durations;
+
+    public ControlPlaneRuntime(IControlPlaneStore store, ServerOptions options, LoopSignal signal, TimeProvider time, BackendFactory backends, DurationModel durations)
     {
+        _durations = durations;
         _store = store;
         _options = options;
         _time = time;
@@ -68,7 +71,8 @@ public sealed class ControlPlaneRuntime
         var backend = Backends.Attach(Observer);
         foreach (var node in backend.FixedNodes)
             if (await cluster.GetNodeAsync(node.Id, ct) is null) await cluster.AddNodeAsync(node, ct);
-        var loop = new ControlLoop(cluster, PolicyCatalog.Create(_options.EffectivePolicy), backend.Provisioner, backend.Executor, _time,
+        // gureum asks the server's one duration model (trained from the store), as dry runs do.
+        var loop = new ControlLoop(cluster, PolicyCatalog.Create(_options.EffectivePolicy, sharedDurations: _durations.Predictor), backend.Provisioner, backend.Executor, _time,
             new ControlLoopOptions { RecordDecisions = false });
         return new LeaderTerm(cluster, loop, backend);
     }
