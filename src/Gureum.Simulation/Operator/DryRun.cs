@@ -24,17 +24,13 @@ public sealed record DryRunEstimate(Interval StartInSeconds, Interval DurationSe
 /// Running jobs are resubmitted at the snapshot's instant ahead of everyone (highest priority), so
 /// they may land on other nodes than they hold now: the replay is a forecast, not a copy.
 /// </summary>
-/// <remarks>Cost: three replays up to the new job's start (run side by side), each one decision per
+/// <remarks>Cost: three replays up to the new job's start, each one decision per
 /// instant with events (job ends, node boots) until then; a job far back in a long queue needs
 /// every job ahead of it started. The horizon argument bounds the simulated time (default 30 days).</remarks>
 public static class DryRun
 {
     /// <summary>Runs the dry run. <paramref name="createPolicy"/> builds a fresh decision core per
-    /// replay (the same policy the cluster runs); <paramref name="durations"/> predicts run times
-    /// (called on the caller's thread only).</summary>
-    /// <remarks>The three replays run concurrently: the cores <paramref name="createPolicy"/> builds
-    /// must share no mutable state (e.g. one non-thread-safe model instance), and
-    /// <paramref name="spot"/> must allow concurrent reads.</remarks>
+    /// replay (the same policy the cluster runs); <paramref name="durations"/> predicts run times.</summary>
     public static async Task<DryRunEstimate> EstimateAsync(ClusterSnapshot snapshot, JobSpec job, Func<IDecisionCore> createPolicy,
         IDurationPredictor durations, ISpotMarket? spot = null, TimeSpan? horizon = null, CancellationToken ct = default)
     {
@@ -46,11 +42,9 @@ public static class DryRun
             .Select(n => Node.Create(n.Id, n.Offer, n.Market, NodeState.Ready, now, isFixed: true)).ToList();
         var target = job with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(1, mine.Estimate)) };
 
-        // The three replays share nothing mutable (a fresh policy, store and cloud each; the
-        // predictions above are computed once), so they run side by side: the answer is the
-        // same, the user waits for the slowest of them instead of their sum.
-        var picks = new Func<Interval, double>[] { i => i.Low, i => i.Estimate, i => i.High };
-        var replays = picks.Select(pick => Task.Run(async () =>
+        var starts = new List<Start?>(3);
+        string? waiting = null;
+        foreach (var pick in new Func<Interval, double>[] { i => i.Low, i => i.Estimate, i => i.High })
         {
             var others = new List<JobSpec>(running.Count + pending.Count + 1);
             foreach (var (r, pred) in running)
@@ -66,11 +60,10 @@ public static class DryRun
                 Core = createPolicy(), Jobs = others, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
                 Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id },
             };
-            return Find(await ReplayEngine.RunAsync(setup, null, ct), target);
-        }, ct)).ToArray();
-        var found = await Task.WhenAll(replays);
-        var starts = found.Select(f => f.Start).ToList();
-        var waiting = found[1].Waiting;
+            var (start, why) = Find(await ReplayEngine.RunAsync(setup, null, ct), target);
+            starts.Add(start);
+            if (starts.Count == 2) waiting = why;
+        }
 
         if (starts[1] is not { } mid)
             return new DryRunEstimate(new Interval(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity), Interval.Point(double.NaN), Interval.Point(double.NaN),

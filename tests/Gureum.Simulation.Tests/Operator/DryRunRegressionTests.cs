@@ -9,8 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gureum.Simulation.Tests.Operator;
 
 /// <summary>
-/// The dry run's speed-ups (one node per shape among the nodes a decision changed, the three
-/// replays run side by side) must not change its answers: on a small busy cluster, the estimate
+/// The dry run's speed-ups (one node per shape among the nodes a decision changed, GPU arrays
+/// copied without Array.Clone) must not change its answers: on a small busy cluster, the estimate
 /// is exactly what the scheduler and dry run before them (commit 58071c8) answered.
 /// </summary>
 public sealed class DryRunRegressionTests
