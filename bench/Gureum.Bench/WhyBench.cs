@@ -57,11 +57,18 @@ internal static class WhyBench
         foreach (var q in new[] { 0, 1000, pending })
         {
             var snap = snapshot with { Pending = snapshot.Pending.Take(q).ToList() };
+            using var self = Process.GetCurrentProcess();
+            var cpu0 = self.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             var e = await DryRun.EstimateAsync(snap, Job("probe", 1, time.GetUtcNow(), 0) with { Duration = null }, () => PolicyCatalog.Create("static"), predictor, horizon: TimeSpan.FromDays(7));
-            Console.WriteLine($"dry run, static, 2000 running + {q,6} queued: {sw.Elapsed.TotalMilliseconds,8:F0} ms; start in {e.StartInSeconds.Estimate:F0} s [{e.StartInSeconds.Low:F0}, {e.StartInSeconds.High:F0}]");
+            var wall = sw.Elapsed.TotalMilliseconds;
+            self.Refresh();
+            Console.WriteLine($"dry run, static, 2000 running + {q,6} queued: {wall,8:F0} ms ({(self.TotalProcessorTime - cpu0).TotalMilliseconds:F0} ms CPU, load average {LoadAverage()}); start in {e.StartInSeconds.Estimate:F0} s [{e.StartInSeconds.Low:F0}, {e.StartInSeconds.High:F0}]");
         }
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
     private static JobSpec Job(string id, int gpus, DateTimeOffset at, int i) => new()
     {

@@ -127,6 +127,8 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var waitingFor = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
         var boughtNow = new List<string?>();
         if (_booting.Count > 2 * virtualNodes.Count + 1000) _booting.Clear(); // texts of nodes that have booted since
+        // Nodes this decision buys, by their index in virtualNodes: the jobs each is bought for.
+        var boughtFor = new Dictionary<int, List<string>>();
         foreach (var w in scheduled.Waiting)
         {
             if (requested >= options.MaxProvisionPerDecision) break;
@@ -135,6 +137,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             if (PackInto(virtualNodes, w.Job, out var into))
             {
                 waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, _booting, boughtNow, into);
+                boughtFor.GetValueOrDefault(into)?.Add(w.Job.Id);
                 continue;
             }
             if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;
@@ -143,9 +146,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             {
                 var node = Node.Create($"virtual-{virtualNodes.Count}", choice.Offer, choice.Market, NodeState.Requested, snapshot.Now);
                 if (Fit.Slice(job.Resources, node) is { } slice) node = NodeAccounting.Allocate(node, slice);
+                var forJobs = new List<string> { w.Job.Id };
+                boughtFor[virtualNodes.Count] = forJobs;
                 virtualNodes.Add(node);
                 perOffer[choice.Offer.Id] = perOffer.GetValueOrDefault(choice.Offer.Id) + 1;
-                actions.Add(new ProvisionNode(choice.Offer, choice.Market, why));
+                actions.Add(new ProvisionNode(choice.Offer, choice.Market, why) { ForJobs = forJobs });
                 requested++;
             }
             waitingFor[w.Job.Id] = WaitExplanations.Buying(choice.Offer, choice.Market, job.Resources.Nodes, snapshot.Now);
@@ -205,6 +210,10 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     /// <summary>Whether a waiting job may be packed onto capacity already on its way (default: yes).</summary>
     protected virtual bool MayPackOnto(JobView job, Node node) => true;
 
+    /// <summary>"$3.06/h", or "no price" when the offer has none in that market.</summary>
+    protected static string Price(Offer offer, Market market) =>
+        offer.PricePerHour(market) is { } p ? $"${p.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}/h" : "no price";
+
     /// <summary>The cheapest eligible offer in a market by hourly price (ties: fewer GPUs, then id).</summary>
     protected static Offer? Cheapest(JobSpec job, IEnumerable<Offer> offers, Market market, Func<Offer, bool> hasCapacity)
     {
@@ -231,6 +240,9 @@ public sealed class ReactivePolicy(ElasticOptions? options = null) : ElasticPoli
 
     protected override (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity) =>
         Cheapest(job.Spec, snapshot.Offers, Market.OnDemand, hasCapacity) is { } o ? (o, Market.OnDemand) : null;
+
+    protected override string? ExplainChoice(JobView job, Offer offer, Market market) =>
+        $"bought for {job.Id}: the cheapest on-demand offer it fits in any zone it may use ({offer.Zone}, {Price(offer, market)})";
 }
 
 /// <summary>
@@ -258,5 +270,16 @@ public sealed class SpotFallbackPolicy(ElasticOptions? options = null) : Elastic
             if (job.Spot == SpotPreference.Always) return null;
         }
         return Cheapest(job, snapshot.Offers, Market.OnDemand, hasCapacity) is { } od ? (od, Market.OnDemand) : null;
+    }
+
+    protected override string? ExplainChoice(JobView job, Offer offer, Market market)
+    {
+        var hours = Options.SpotCooldown.TotalHours.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+        if (market == Market.Spot)
+            return $"bought for {job.Id}: the cheapest spot offer it fits in a zone with no failed request or reclaim of {offer.GpuModel ?? "CPU"} spot in the last {hours} h ({offer.Zone}, {Price(offer, market)}; on demand {Price(offer, Market.OnDemand)})";
+        var why = job.Spec.Spot == SpotPreference.Never ? "it asks for on-demand only"
+            : !MayUse(job, Market.Spot) ? $"it lost {job.Attempts} spot runs (limit {Options.SpotRunsBeforeOnDemand}), so it falls back to on-demand"
+            : $"no spot offer it fits is in a zone without spot trouble in the last {hours} h (or within its capacity limit)";
+        return $"bought for {job.Id}: {why}; the cheapest on-demand offer it fits ({offer.Zone}, {Price(offer, market)})";
     }
 }

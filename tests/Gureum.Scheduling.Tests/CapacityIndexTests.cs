@@ -82,6 +82,59 @@ public sealed class CapacityIndexTests
             }, iter: 400);
     }
 
+    /// <summary>Fleets of a few shapes (so the index is used) and queues long enough that one decision
+    /// places many jobs: the nodes it changes are grouped by shape too, and the first unchanged
+    /// node of each group moves forward as the decision fills them.</summary>
+    private static readonly Gen<Node> GenFewShapes =
+        Gen.Select(Gen.Int[0, 1], Gen.Int[0, 7], Gen.Int[0, 2])
+            .Select((o, stateRoll, used) =>
+            {
+                var offer = Offers[o];
+                var node = Node.Create("x", offer, Market.OnDemand, stateRoll == 0 ? NodeState.Booting : NodeState.Ready, T0);
+                return used == 0 ? node : node with { GpuFreeMilli = node.GpuFreeMilli.Select((f, g) => g < used ? 0 : f).ToArray(), FreeCpus = offer.VCpus - used };
+            });
+
+    [Fact]
+    public void Schedule_ManyPlacementsInOneDecision_DecidesAsFullScan()
+    {
+        Gen.Select(GenFewShapes.List[10, 60], GenJob.List[20, 120], Gen.Int[0, Profiles.All.Count - 1])
+            .Sample((nodes, specs, profileIndex) =>
+            {
+                var (scan, indexed) = Snapshots(nodes, specs);
+                Assert.NotNull(indexed.Capacity);
+                var scheduler = new Scheduler(PluginRegistry.Default.Build(Profiles.All[profileIndex]));
+                Assert.Equal(Describe(scheduler.Schedule(scan)), Describe(scheduler.Schedule(indexed)));
+            }, iter: 300);
+    }
+
+    private static (ClusterSnapshot Scan, ClusterSnapshot Indexed) Snapshots(IEnumerable<Node> nodes, IEnumerable<JobSpec> specs)
+    {
+        var named = nodes.Select((n, i) => n with { Id = $"n{i:D3}" }).ToArray();
+        var capacity = CapacityIndex.Empty;
+        for (var i = 0; i < named.Length; i++) capacity = capacity.Update(i, null, null, named[i], out _);
+        var pending = specs.Select((s, i) => new JobView
+        {
+            Seq = i,
+            Status = JobStatus.Pending,
+            QueuedSince = T0,
+            Spec = s with { Id = $"j{i}", SubmitTime = T0.AddSeconds(i) },
+        }).ToList();
+        var scan = new ClusterSnapshot
+        {
+            Now = T0.AddHours(1),
+            Pending = pending,
+            Running = ImmutableSortedDictionary<long, JobView>.Empty,
+            Nodes = named,
+            Offers = Offers,
+            Labs = new Dictionary<string, LabShare>(),
+        };
+        return (scan, scan with
+        {
+            NodeIndex = named.Select((n, i) => (n.Id, i)).ToDictionary(p => p.Id, p => p.i),
+            Capacity = capacity,
+        });
+    }
+
     [Fact]
     public void Update_NodeChanges_MovesItBetweenGroupsAndDropsEmptyOnes()
     {

@@ -8,7 +8,8 @@ namespace Gureum.Cli.Commands;
 /// <summary>
 /// <c>gureum why JOB [--json]</c>: why a job is where it is — what it waits for and for whom (as the
 /// control loop's last decision explained it), its lab's GPU quota in use, and every decision about
-/// it (submitted, started on which node, offer, market and zone and why, preempted why, requeued, …).
+/// it (submitted, nodes bought for it and why that offer, market and zone, started on which node, offer,
+/// market and zone and why, preempted why, requeued, …).
 /// </summary>
 internal static class WhyCommand
 {
@@ -45,6 +46,12 @@ internal static class WhyCommand
         Add("asks for", job.Gpus == "0" ? "no GPU" : $"{job.Gpus} GPU{(job.Gpus == "1" ? "" : "s")}");
         if (job.Status is JobStatuses.Pending or JobStatuses.Unschedulable) Add(job.Status == JobStatuses.Pending ? "waiting because" : "rejected because", job.WaitReason);
         if (job.Nodes.Count > 0) Add(job.Status == JobStatuses.Running ? "runs on" : "last ran on", string.Join(", ", job.Nodes) + (job.GpuModel is null ? "" : $" ({job.GpuModel})"));
+        foreach (var b in why.NodesBought)
+        {
+            var price = b.PricePerHour is { } pr ? $", ${pr.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}/h" : "";
+            var ready = b.ReadyAt is null ? b.State ?? "" : $"{(b.ReadyExpected ? "ready ~" : "ready at ")}{CliOutput.Time(b.ReadyAt)} UTC";
+            Add("node bought for it", $"{b.NodeId} ({b.InstanceType}, {b.Market}, zone {b.Zone}{price}) at {CliOutput.Time(b.At)} UTC, {ready}: {b.Reason}");
+        }
         if (why.LabQuota is { } q)
             Add("lab quota", $"{CliOutput.Num(q.UsedGpus)}/{(q.MaxGpus is { } m ? CliOutput.Num(m) : "unlimited")} GPUs in use, {q.Queued}/{(q.MaxQueued is { } mq ? mq.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unlimited")} jobs queued");
         AnsiConsole.Write(grid);

@@ -182,6 +182,38 @@ public sealed record JobWhyDto
     public QuotaDto? LabQuota { get; init; }
     /// <summary>Every recorded decision about the job, oldest first.</summary>
     public IReadOnlyList<WhyStepDto> Timeline { get; init; } = [];
+    /// <summary>Nodes the autoscaler bought for the job (its <c>NodeRequested</c> events), oldest first:
+    /// which node, offer, market, zone and price, when, when it is (or was) ready, and the policy's reason.</summary>
+    public IReadOnlyList<NodeBoughtDto> NodesBought { get; init; } = [];
+}
+
+/// <summary>A node bought for a job: what, when, and why that offer, market and zone.</summary>
+public sealed record NodeBoughtDto
+{
+    /// <summary>The node's id.</summary>
+    public required string NodeId { get; init; }
+    /// <summary>When it was requested.</summary>
+    public required DateTimeOffset At { get; init; }
+    /// <summary>Its offer (<c>cloud/zone/instance-type</c>), when known.</summary>
+    public string? Offer { get; init; }
+    /// <summary>Its instance type, when known.</summary>
+    public string? InstanceType { get; init; }
+    /// <summary>OnDemand or Spot, when known.</summary>
+    public string? Market { get; init; }
+    /// <summary>Its zone, when known.</summary>
+    public string? Zone { get; init; }
+    /// <summary>Its GPU model (null: no GPU or unknown).</summary>
+    public string? GpuModel { get; init; }
+    /// <summary>Price in USD per hour in its market.</summary>
+    public decimal? PricePerHour { get; init; }
+    /// <summary>Its state now: Requested, Booting, Ready, Draining, Terminated.</summary>
+    public string? State { get; init; }
+    /// <summary>When it became ready; or, while it boots, when it is expected (requested + the offer's boot delay).</summary>
+    public DateTimeOffset? ReadyAt { get; init; }
+    /// <summary>Whether <see cref="ReadyAt"/> is an expectation (the node has not been ready yet).</summary>
+    public bool ReadyExpected { get; init; }
+    /// <summary>The policy's reason for this offer, market and zone, as recorded (e.g. the expected cost it compared).</summary>
+    public required string Reason { get; init; }
 }
 
 /// <summary>One decision in a job's history: an event of the job, with the node it concerned.</summary>

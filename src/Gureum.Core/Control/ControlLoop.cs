@@ -169,7 +169,7 @@ public sealed class ControlLoop(
                 if (a is not ProvisionNode p) continue;
                 var node = Node.Create(store.NewNodeId(), p.Offer, p.Market, NodeState.Requested, now);
                 await store.AddNodeAsync(node, ct);
-                await store.AppendEventAsync(new ClusterEvent(now, EventKind.NodeRequested, null, node.Id, $"{p.Offer.Id} {p.Market}: {p.Reason}"), ct);
+                foreach (var e in NodeRequestEvents.Of(p, node.Id, now)) await store.AppendEventAsync(e, ct);
                 requested.Add(node);
             }
         }

@@ -10,7 +10,7 @@ public static class NodeAccounting
     /// decision that over-allocates is a bug, not an expected outcome.</summary>
     public static Node Allocate(Node node, Placement p)
     {
-        var gpus = (int[])node.GpuFreeMilli.Clone();
+        var gpus = node.GpuFreeMilli.AsSpan().ToArray(); // cheaper than Array.Clone for small arrays
         var (cpus, memory) = Take(node.Id, gpus, node.FreeCpus, node.FreeMemoryGiB, p);
         return node with
         {
@@ -39,7 +39,7 @@ public static class NodeAccounting
     /// <summary>The node with a placement's resources returned.</summary>
     public static Node Release(Node node, Placement p, DateTimeOffset now)
     {
-        var gpus = (int[])node.GpuFreeMilli.Clone();
+        var gpus = node.GpuFreeMilli.AsSpan().ToArray();
         foreach (var i in p.GpuIndices)
         {
             gpus[i] += p.MilliPerGpu;

@@ -45,8 +45,11 @@ public sealed class NodeShape : IEquatable<NodeShape>
     /// <summary>The shape of a node.</summary>
     public static NodeShape Of(Node node)
     {
-        var free = (int[])node.GpuFreeMilli.Clone();
-        Array.Sort(free, static (a, b) => b.CompareTo(a));
+        // Copy and sort ascending then reverse: the same order as a descending sort, without
+        // Array.Clone's and a comparison delegate's overhead (this runs on every node change).
+        var free = node.GpuFreeMilli.AsSpan().ToArray();
+        Array.Sort(free);
+        Array.Reverse(free);
         return new NodeShape(node.Offer, node.Market, free, node.FreeCpus, node.FreeMemoryGiB);
     }
 

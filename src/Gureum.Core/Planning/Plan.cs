@@ -13,7 +13,14 @@ public sealed record StartJob(string JobId, IReadOnlyList<Placement> Placements,
 public sealed record PreemptJob(string JobId, string Reason) : PlanAction(Reason);
 
 /// <summary>Buy a node of an offer in a market.</summary>
-public sealed record ProvisionNode(Offer Offer, Market Market, string Reason) : PlanAction(Reason);
+public sealed record ProvisionNode(Offer Offer, Market Market, string Reason) : PlanAction(Reason)
+{
+    /// <summary>The waiting jobs the node is bought for, in queue order: the job whose choice of
+    /// offer and market bought it first, then jobs this same decision packed onto it. The control
+    /// loop records the purchase as an event of each (explanations only; nothing decides on it).
+    /// Empty when the policy names none.</summary>
+    public IReadOnlyList<string> ForJobs { get; init; } = [];
+}
 
 /// <summary>Release a node (it must be empty, or its jobs are requeued).</summary>
 public sealed record TerminateNode(string NodeId, string Reason) : PlanAction(Reason);

@@ -104,8 +104,8 @@ public sealed class SchedulingContext
     /// <summary>
     /// Indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
     /// snapshot (and at most one shape per two nodes): the first node (by creation) of every shape group that this decision has not
-    /// changed, or every such member when <paramref name="everyMember"/>, then every node this
-    /// decision changed. Without one: every node. Filter and score plugins see nodes of one shape
+    /// changed and the first (lowest index) changed node of every shape; or, when
+    /// <paramref name="everyMember"/>, every unchanged member and every changed node. Without one: every node. Filter and score plugins see nodes of one shape
     /// as interchangeable (their contract), so one node per shape is enough for a single-node
     /// placement; callers break score ties on the lower index, as a full scan in index order does.
     /// </summary>
@@ -116,22 +116,56 @@ public sealed class SchedulingContext
             for (var i = 0; i < NodeCount; i++) yield return i;
             yield break;
         }
-        foreach (var (_, group) in capacity.GroupList)
+        if (!everyMember)
         {
-            if (!everyMember && IndexById[group.Min.Id] is var first && !_overlay.ContainsKey(first))
+            // One node per shape, for the unchanged nodes and for the changed ones alike (the
+            // contract above holds for a changed node too: its shape is what plugins see). A
+            // decision that places thousands of jobs would otherwise look at every changed node
+            // for every job.
+            var groups = capacity.GroupList;
+            _firstUnchanged ??= new int[groups.Count];
+            for (var g = 0; g < groups.Count; g++)
             {
-                yield return first; // the common case, without a sorted-set enumerator
-                continue;
+                // Changed nodes stay changed for the whole decision: the first unchanged member
+                // of a group only moves forward, so each group is walked once per decision.
+                var group = groups[g].Value;
+                ref var k = ref _firstUnchanged[g];
+                while (k < group.Count && _overlay.ContainsKey(IndexById[group[k].Id])) k++;
+                if (k < group.Count) yield return IndexById[group[k].Id];
             }
+            foreach (var set in _changedByShape.Values) yield return set.Min;
+            yield break;
+        }
+        foreach (var (_, group) in capacity.GroupList)
             foreach (var member in group)
             {
                 var i = IndexById[member.Id];
-                if (_overlay.ContainsKey(i)) continue;
-                yield return i;
-                if (!everyMember) break;
+                if (!_overlay.ContainsKey(i)) yield return i;
             }
-        }
         foreach (var i in _overlay.Keys) yield return i;
+    }
+
+    // Per group of the snapshot's capacity index: the position of its first member this decision has not changed.
+    private int[]? _firstUnchanged;
+    // Changed schedulable nodes by shape (only kept when the capacity index is used), and each one's shape.
+    private readonly Dictionary<NodeShape, SortedSet<int>> _changedByShape = [];
+    private readonly Dictionary<int, NodeShape> _changedShape = [];
+
+    /// <summary>Sets a node's tentative state and keeps the changed nodes grouped by shape.</summary>
+    private void SetOverlay(int i, Node node)
+    {
+        _overlay[i] = node;
+        if (UsefulIndex is null) return;
+        if (_changedShape.Remove(i, out var before) && _changedByShape.TryGetValue(before, out var old))
+        {
+            old.Remove(i);
+            if (old.Count == 0) _changedByShape.Remove(before);
+        }
+        if (!node.IsSchedulable) return;
+        var shape = NodeShape.Of(node);
+        _changedShape[i] = shape;
+        if (!_changedByShape.TryGetValue(shape, out var set)) _changedByShape[shape] = set = [];
+        set.Add(i);
     }
 
     /// <summary>Whether a job could fit anywhere by the upper bounds (cheap pre-check).</summary>
@@ -145,7 +179,7 @@ public sealed class SchedulingContext
         foreach (var p in placements)
         {
             var i = IndexById[p.NodeId];
-            _overlay[i] = NodeAccounting.Allocate(NodeAt(i), p);
+            SetOverlay(i, NodeAccounting.Allocate(NodeAt(i), p));
         }
         _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + placements.Sum(p => (long)p.MilliGpus);
     }
@@ -155,7 +189,7 @@ public sealed class SchedulingContext
     {
         if (!_preempted.Add(victim.Seq)) return;
         foreach (var p in victim.Placements)
-            if (IndexById.TryGetValue(p.NodeId, out var i)) _overlay[i] = NodeAccounting.Release(NodeAt(i), p, Now);
+            if (IndexById.TryGetValue(p.NodeId, out var i)) SetOverlay(i, NodeAccounting.Release(NodeAt(i), p, Now));
         _labMilli[victim.Spec.Lab] = LabMilli(victim.Spec.Lab) - victim.Placements.Sum(p => (long)p.MilliGpus);
     }
 

@@ -52,14 +52,54 @@ internal static class WhyEndpoint
             timeline.Add(new WhyStepDto { At = timeline[^1].At, Kind = "Truncated", Message = $"only the first {events.Count} events are shown; GET /api/v1/jobs/{id}/events pages through all" });
 
         var dto = rt.Describe(job!);
+        var bought = events.Where(e => e.Event.Kind == EventKind.NodeRequested && e.Event.NodeId is not null)
+            .Select(e => Bought(e.Event, nodes!.GetValueOrDefault(e.Event.NodeId!))).ToList();
         return Results.Ok(new JobWhyDto
         {
             Job = dto,
-            Summary = Summarize(job!, dto, events, time.GetUtcNow()),
+            Summary = Summarize(job!, dto, events, bought, time.GetUtcNow()),
             LabQuota = await QuotaAsync(store, job!.Spec.Lab, ct),
             Timeline = timeline,
+            NodesBought = bought,
         });
     }
+
+    /// <summary>A node bought for the job, from its <see cref="EventKind.NodeRequested"/> event
+    /// (message "<c>OFFER MARKET: reason</c>") and the node as it is now.</summary>
+    private static NodeBoughtDto Bought(ClusterEvent e, Node? node)
+    {
+        var prefix = node is null ? null : $"{node.Offer.Id} {node.Market}: ";
+        var reason = prefix is not null && e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+        var expected = node is { ReadyAt: null, State: NodeState.Requested or NodeState.Booting };
+        return new NodeBoughtDto
+        {
+            NodeId = e.NodeId!,
+            At = e.At,
+            Offer = node?.Offer.Id,
+            InstanceType = node?.Offer.InstanceType,
+            Market = node?.Market.ToString(),
+            Zone = node?.Offer.Zone,
+            GpuModel = node?.Offer.GpuModel,
+            PricePerHour = node?.Offer.PricePerHour(node.Market),
+            State = node?.State.ToString(),
+            ReadyAt = node?.ReadyAt ?? (expected ? node!.RequestedAt + node.Offer.BootDelay : null),
+            ReadyExpected = expected,
+            Reason = reason,
+        };
+    }
+
+    /// <summary>"node n000012 (p4d.24xlarge, Spot, zone us-east-1a, $9.8/h) was bought for it at T, ready ~T' (boot 120 s): reason".</summary>
+    private static string Describe(NodeBoughtDto b)
+    {
+        var price = b.PricePerHour is { } p ? $", ${p.ToString("0.####", CultureInfo.InvariantCulture)}/h" : "";
+        var what = b.Offer is null ? "" : $" ({b.InstanceType}, {b.Market}, zone {b.Zone}{price})";
+        var ready = b.ReadyAt is not { } r ? $" ({b.State ?? "unknown"})"
+            : b.ReadyExpected ? $", ready ~{Clock(r)} ({(r - b.At).TotalSeconds:0} s after the request)"
+            : $", ready at {Clock(r)}{(b.State == nameof(NodeState.Terminated) ? ", since terminated" : "")}";
+        return $"node {b.NodeId}{what} was bought for it at {Clock(b.At)}{ready}: {b.Reason}";
+    }
+
+    private static string Clock(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
 
     private static WhyStepDto Step(ClusterEvent e, Node? node) => new()
     {
@@ -74,9 +114,8 @@ internal static class WhyEndpoint
         PricePerHour = node?.Offer.PricePerHour(node.Market),
     };
 
-    private static string Summarize(JobRecord job, JobDto dto, List<EventRecord> events, DateTimeOffset now)
+    private static string Summarize(JobRecord job, JobDto dto, List<EventRecord> events, List<NodeBoughtDto> bought, DateTimeOffset now)
     {
-        static string Clock(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
         var lastStart = events.LastOrDefault(e => e.Event.Kind == EventKind.JobStarted)?.Event;
         var last = events.Count > 0 ? events[^1].Event : null;
         switch (job.Status)
@@ -84,12 +123,16 @@ internal static class WhyEndpoint
             case JobStatus.Pending:
                 var since = events.LastOrDefault(e => e.Event.Kind is EventKind.JobSubmitted or EventKind.JobRequeued)?.Event.At ?? job.SubmittedAt;
                 var waited = now - since;
+                // The nodes bought for it since it (re)entered the queue and not lost since.
+                var forIt = bought.Where(b => b.At >= since && b.State != nameof(NodeState.Terminated)).Select(Describe).ToList();
                 return $"Pending for {Span(waited)} (since {Clock(since)}): " +
-                       (job.WaitReason ?? "not yet considered by a decision (the control loop decides within a tick of a submission)");
+                       (job.WaitReason ?? "not yet considered by a decision (the control loop decides within a tick of a submission)") +
+                       (forIt.Count == 0 ? "" : "; " + string.Join("; ", forIt));
             case JobStatus.Running:
+                var onBought = lastStart is null ? null : bought.LastOrDefault(b => b.NodeId == lastStart.NodeId && b.At <= lastStart.At);
                 return lastStart is null
                     ? $"Running on {string.Join(", ", dto.Nodes)}"
-                    : $"Running since {Clock(lastStart.At)}: {lastStart.Message}";
+                    : $"Running since {Clock(lastStart.At)}: {lastStart.Message}" + (onBought is null ? "" : $"; {Describe(onBought)}");
             case JobStatus.Unschedulable:
                 return $"Unschedulable: {job.WaitReason ?? last?.Message ?? "it fits no node or offer it may use"}";
             default:

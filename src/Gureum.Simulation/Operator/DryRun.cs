@@ -24,9 +24,9 @@ public sealed record DryRunEstimate(Interval StartInSeconds, Interval DurationSe
 /// Running jobs are resubmitted at the snapshot's instant ahead of everyone (highest priority), so
 /// they may land on other nodes than they hold now: the replay is a forecast, not a copy.
 /// </summary>
-/// <remarks>Cost: three replays up to the new job's start, each one decision per event (job ends,
-/// node boots) until then; a job far back in a long queue needs many. The horizon argument
-/// bounds the simulated time (default 30 days).</remarks>
+/// <remarks>Cost: three replays up to the new job's start, each one decision per
+/// instant with events (job ends, node boots) until then; a job far back in a long queue needs
+/// every job ahead of it started. The horizon argument bounds the simulated time (default 30 days).</remarks>
 public static class DryRun
 {
     /// <summary>Runs the dry run. <paramref name="createPolicy"/> builds a fresh decision core per
