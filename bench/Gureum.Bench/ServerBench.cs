@@ -95,6 +95,7 @@ internal static class ServerBench
         string? db = null;
         var queued = 10_000;
         var ticks = 30;
+        var warmup = 1;
         for (var i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -102,9 +103,22 @@ internal static class ServerBench
                 case "--db": db = args[++i]; break;
                 case "--queued": queued = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--ticks": ticks = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"unknown option {args[i]}; usage: serve-loop [--db …] [--queued 10000] [--ticks 30]");
+                case "--warmup": warmup = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"unknown option {args[i]}; usage: serve-loop [--db …] [--queued 10000] [--ticks 30] [--warmup 1]");
             }
         }
+        // A server runs for days: its ticks run code the JIT has long optimized. Warm-up runs (the
+        // same work on a temp SQLite database, not reported) take a fresh process there first.
+        for (var w = 0; w < warmup; w++)
+        {
+            Console.WriteLine($"warm-up run {w + 1} of {warmup} (temp SQLite, not measured)");
+            await LoopRunAsync(null, queued, ticks, report: false);
+        }
+        await LoopRunAsync(db, queued, ticks, report: true);
+    }
+
+    private static async Task LoopRunAsync(string? db, int queued, int ticks, bool report)
+    {
         var dir = Directory.CreateTempSubdirectory("gureum-bench-").FullName;
         db ??= $"sqlite:{Path.Combine(dir, "gureum.db")}";
         var time = TimeProvider.System;
@@ -121,7 +135,7 @@ internal static class ServerBench
             var r = await store.SubmitAsync(draft.ToJobSpec(JobIds.New(now), "bencher", "bench", now), yaml, now, ct);
             if (!r.Accepted) throw new InvalidOperationException(r.Reason);
         });
-        Console.WriteLine($"queued {queued} jobs in {sw.Elapsed.TotalSeconds:F1} s");
+        if (report) Console.WriteLine($"queued {queued} jobs in {sw.Elapsed.TotalSeconds:F1} s");
 
         var offers = CatalogLoader.LoadDefault();
         var signal = new LoopSignal();
@@ -136,7 +150,7 @@ internal static class ServerBench
         var pureCpu = new List<double>();
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         var first = await cluster.SyncAsync(time.GetUtcNow(), CancellationToken.None);
-        Console.WriteLine($"open + first sync: {sw.Elapsed.TotalMilliseconds:F0} ms ({first.NewJobs.Count} new jobs)");
+        if (report) Console.WriteLine($"open + first sync: {sw.Elapsed.TotalMilliseconds:F0} ms ({first.NewJobs.Count} new jobs)");
         var lat = new List<double>();
         var pending = 0;
         for (var t = 0; t < ticks + 1; t++)
@@ -159,13 +173,19 @@ internal static class ServerBench
             var r0 = Stopwatch.GetTimestamp();
             var (g0, g1, g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var plan = await loop.RunOnceAsync(CancellationToken.None);
-            if (Environment.GetEnvironmentVariable("GUREUM_BENCH_VERBOSE") == "1")
+            if (report && Environment.GetEnvironmentVariable("GUREUM_BENCH_VERBOSE") == "1")
                 Console.WriteLine($"tick {t}: sync {syncMs:F1} ms, run-once {Stopwatch.GetElapsedTime(r0).TotalMilliseconds:F1} ms, decide alone {pureMs:F1} ms, {plan.Actions.Count} actions, {plan.WaitReasons.Count} reasons, " +
                                   $"GCs during run-once gen0/1/2 {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2}");
             var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds - pureMs; // the extra measuring decide is not part of a tick
             pending = (await cluster.SnapshotAsync(now, CancellationToken.None)).Pending.Count;
-            if (t == 0) Console.WriteLine($"first decision: {ms:F1} ms, {plan.Actions.Count} actions");
+            if (t == 0) { if (report) Console.WriteLine($"first decision: {ms:F1} ms, {plan.Actions.Count} actions"); }
             else lat.Add(ms);
+        }
+        await loop.FlushAsync();
+        if (!report)
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+            return;
         }
         lat.Sort();
         pure.Sort();

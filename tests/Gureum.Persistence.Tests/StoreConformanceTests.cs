@@ -464,6 +464,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await loop.RunOnceAsync(default);
         Assert.Equal(["j0", "j1"], backend.Started); // 4 GPUs, 2 each
         const string expected = "waiting for 2×GPU: no eligible ready node has room for it now; the fleet is fixed (policy static): it starts when jobs running on an eligible node end";
+        // In the working set at once; committed behind the decision (FlushAsync waits for it).
+        Assert.All((await ds.SnapshotAsync(Time.GetUtcNow(), default)).Pending, j => Assert.Equal(expected, j.WaitReason));
+        await loop.FlushAsync();
         foreach (var id in new[] { "j2", "j3", "j4" })
             Assert.Equal(expected, (await Store.GetJobAsync(id, default))!.WaitReason); // committed: the API reads it from the database
 
@@ -475,6 +478,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         // Started jobs lose their reason; the others keep theirs.
         await loop.OnJobExitedAsync("j0", succeeded: true, default);
         await loop.RunOnceAsync(default);
+        await loop.FlushAsync();
         Assert.Equal(["j0", "j1", "j2"], backend.Started);
         Assert.Null((await Store.GetJobAsync("j2", default))!.WaitReason);
         Assert.Equal(expected, (await Store.GetJobAsync("j4", default))!.WaitReason);

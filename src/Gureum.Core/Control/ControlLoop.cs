@@ -46,6 +46,18 @@ public sealed class ControlLoop(
     /// <summary>Decisions taken so far.</summary>
     public long Decisions { get; private set; }
 
+    // The last decision's wait reasons being committed behind it (null when none is outstanding).
+    private Task? _reasonsWrite;
+
+    /// <summary>Waits until the wait reasons of the last decision are committed (they are written
+    /// behind the decision: see <see cref="RunOnceAsync"/>) and surfaces a failure to write them.</summary>
+    public async Task FlushAsync()
+    {
+        if (_reasonsWrite is not { } pending) return;
+        _reasonsWrite = null;
+        await pending;
+    }
+
     /// <summary>Accept a job. It is in the store (durably, for a database store) when this returns.</summary>
     public async ValueTask<JobView> SubmitAsync(JobSpec spec, CancellationToken ct)
     {
@@ -114,7 +126,11 @@ public sealed class ControlLoop(
         return job;
     }
 
-    /// <summary>One decision: snapshot, decide, apply. Returns the plan that was applied.</summary>
+    /// <summary>One decision: snapshot, decide, apply. Returns the plan that was applied: every
+    /// action taken, and everything that must be durable before an action (job starts, nodes to buy)
+    /// committed. The plan's wait reasons, which only inform, are in the store's working set at once
+    /// and committed behind the decision (a durable store's writer takes them next); the next
+    /// decision, or <see cref="FlushAsync"/>, waits for that commit before it writes anything.</summary>
     public async ValueTask<Plan> RunOnceAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -142,6 +158,7 @@ public sealed class ControlLoop(
 
     private async ValueTask ApplyAsync(ClusterSnapshot snapshot, Plan plan, DateTimeOffset now, CancellationToken ct)
     {
+        await FlushAsync(); // the last decision's reasons, committed while this one was decided
         // Order matters: free resources before placing on them, place before buying more.
         foreach (var a in plan.Actions) if (a is PreemptJob p) await PreemptAsync(p, now, ct);
         foreach (var a in plan.Actions)
@@ -155,15 +172,14 @@ public sealed class ControlLoop(
         await StartAllAsync(plan, now, ct);
 
         // Everything else is store writes with no side effect until they are durable, so they are
-        // committed together (one flush, not one per write): the decision record, rejections, wait
-        // reasons and the nodes to buy, which are recorded before they are requested (write-ahead).
+        // committed together (one flush, not one per write): the decision record, rejections and
+        // the nodes to buy, which are recorded before they are requested (write-ahead).
         var requested = new List<Node>();
         await using (store.DeferCommits())
         {
             if (plan.Actions.Count > 0 && _options.RecordDecisions)
                 await store.AppendEventAsync(new ClusterEvent(now, EventKind.Decision, null, null, $"{core.Name}: {plan.Actions.Count} actions"), ct);
             foreach (var a in plan.Actions) if (a is RejectJob r) await RejectAsync(r, now, ct);
-            await RecordWaitReasonsAsync(snapshot, plan, now, ct); // jobs this plan starts or rejects have none
             foreach (var a in plan.Actions)
             {
                 if (a is not ProvisionNode p) continue;
@@ -174,6 +190,13 @@ public sealed class ControlLoop(
             }
         }
         foreach (var node in requested) await provisioner.RequestAsync(node, ct);
+
+        // Wait reasons last, committed behind the decision: no action waits for them, and with a long
+        // queue they are the biggest write (up to MaxWaitReasonWrites rows). Jobs this plan started
+        // or rejected have none.
+        var reasons = RecordWaitReasonsAsync(snapshot, plan, now, ct);
+        if (reasons.IsCompleted) await reasons; // in-memory stores: done already
+        else _reasonsWrite = reasons.AsTask();
     }
 
     private async ValueTask RejectAsync(RejectJob r, DateTimeOffset now, CancellationToken ct)

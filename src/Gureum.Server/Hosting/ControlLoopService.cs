@@ -84,13 +84,23 @@ public sealed partial class ControlLoopService(
         _lastAnomalyHour = SpendAnomalies.Floor(time.GetUtcNow()); // the first check waits for the next hour to end
         LogLeading(log, runtime.ReplicaId, sw.ElapsedMilliseconds);
 
-        while (!ct.IsCancellationRequested)
+        try
         {
-            await TickAsync(term, ct);
-            var wait = options.Tick;
-            if (term.WakeAt is { } at && at - time.GetUtcNow() is var untilWake && untilWake < wait)
-                wait = untilWake > TimeSpan.Zero ? untilWake : TimeSpan.FromMilliseconds(1);
-            await signal.WaitAsync(wait, time, ct);
+            while (!ct.IsCancellationRequested)
+            {
+                await TickAsync(term, ct);
+                var wait = options.Tick;
+                if (term.WakeAt is { } at && at - time.GetUtcNow() is var untilWake && untilWake < wait)
+                    wait = untilWake > TimeSpan.Zero ? untilWake : TimeSpan.FromMilliseconds(1);
+                await signal.WaitAsync(wait, time, ct);
+            }
+        }
+        finally
+        {
+            // The last decision's wait reasons, committed behind it. A failure here only loses
+            // those (the next leader recomputes them); the term's own outcome is what propagates.
+            try { await term.Loop.FlushAsync(); }
+            catch (Exception e) { LogReasonsNotWritten(log, e); }
         }
     }
 
@@ -219,6 +229,9 @@ public sealed partial class ControlLoopService(
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Replica {Replica} lost the leader lease; waiting to take it again")]
     private static partial void LogLeaseLost(ILogger logger, string replica);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "The last decision's wait reasons were not written when the term ended")]
+    private static partial void LogReasonsNotWritten(ILogger log, Exception e);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Control loop failed; retrying in 1 s")]
     private static partial void LogLoopFailed(ILogger logger, Exception e);
