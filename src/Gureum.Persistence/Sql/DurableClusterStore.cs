@@ -235,10 +235,11 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         {
             // Many rows per statement (UPDATE … FROM VALUES, SQLite ≥ 3.33 and PostgreSQL): a long
             // queue's changed reasons cost a few statements, not one each.
+            var postgres = _db.Dialect.Provider == "postgres";
             for (var from = 0; from < changed.Count; from += WaitReasonRowsPerStatement)
             {
                 var n = Math.Min(WaitReasonRowsPerStatement, changed.Count - from);
-                var cmd = w.Command(WaitReasonUpdate(n));
+                var cmd = w.Command(postgres ? WaitReasonUpdatePostgres(n) : WaitReasonUpdate(n));
                 for (var k = 0; k < n; k++) cmd.P($"i{k}", changed[from + k].Key).P($"r{k}", changed[from + k].Value);
                 await cmd.ExecAsync();
             }
@@ -299,12 +300,23 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     private const int WaitReasonRowsPerStatement = 100;
     private static readonly string?[] WaitReasonUpdates = new string?[WaitReasonRowsPerStatement + 1];
 
+    private static readonly string?[] WaitReasonUpdatesPostgres = new string?[WaitReasonRowsPerStatement + 1];
+
     /// <summary>The statement that sets the wait reason of <paramref name="rows"/> pending jobs
-    /// (parameters i0, r0, i1, r1, …); one text per row count, so prepared statements are reused.</summary>
+    /// (parameters i0, r0, i1, r1, …); one text per row count, so prepared statements are reused.
+    /// SQLite looks each row up by the id index.</summary>
     private static string WaitReasonUpdate(int rows) => WaitReasonUpdates[rows] ??=
         "UPDATE jobs SET wait_reason = v.column2 FROM (VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@i{k}, @r{k})")) +
         ") AS v WHERE jobs.id = v.column1 AND jobs.status = 'Pending'";
+
+    /// <summary>The same for PostgreSQL: one single-row update per job, sent together (Npgsql sends a
+    /// command's statements in one round trip). The join form let the planner scan every pending job
+    /// through the status index and hash-join (45 ms per 100 rows with 10,000 queued, on statistics
+    /// not yet refreshed after a burst); a single-row update by the unique id is one index lookup
+    /// whatever the statistics say.</summary>
+    private static string WaitReasonUpdatePostgres(int rows) => WaitReasonUpdatesPostgres[rows] ??=
+        string.Join("; ", Enumerable.Range(0, rows).Select(k => $"UPDATE jobs SET wait_reason = @r{k} WHERE id = @i{k} AND status = 'Pending'"));
 
     // The deferral scope of this logical flow (null when not deferring).
     private readonly AsyncLocal<Deferral?> _deferred = new();
