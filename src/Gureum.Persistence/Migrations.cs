@@ -122,6 +122,15 @@ internal static class Migrations
             reason TEXT NOT NULL,
             at BIGINT NOT NULL);
         """,
+        // 3: wait reasons in a narrow table of their own: the control loop rewrites up to a thousand a
+        // decision, and an update of the wide job row (spec, placements, indexes) cost far more.
+        """
+        CREATE TABLE job_wait_reasons (
+            job_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL);
+        INSERT INTO job_wait_reasons (job_id, reason) SELECT id, wait_reason FROM jobs WHERE wait_reason IS NOT NULL AND status = 'Pending';
+        UPDATE jobs SET wait_reason = NULL WHERE wait_reason IS NOT NULL;
+        """,
     ];
 
     /// <summary>The newest schema version.</summary>

@@ -102,8 +102,27 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     public async Task MigrateAsync_FreshDatabase_ReachesCurrentVersionWithEveryTable()
     {
         Assert.Equal(SchemaInfo.CurrentVersion, await Store.GetSchemaVersionAsync(default));
-        foreach (var table in new[] { "labs", "users", "tokens", "jobs", "cancel_requests", "job_runs", "nodes", "events", "run_handles", "leader", "spot_trouble", "hold_releases" })
+        foreach (var table in new[] { "labs", "users", "tokens", "jobs", "cancel_requests", "job_runs", "nodes", "events", "run_handles", "leader", "spot_trouble", "hold_releases", "job_wait_reasons" })
             Assert.Equal("0", (await QueryRawAsync($"SELECT COUNT(*) FROM {table}"))[0][0]);
+    }
+
+    [StoreFact]
+    public async Task MigrateAsync_FromVersion2_MovesPendingWaitReasonsToTheirTable()
+    {
+        await SeedTenancyAsync(Store);
+        await SubmitOkAsync(Store, Spec("j1"));
+        await SubmitOkAsync(Store, Spec("j2"));
+        // A version-2 database: reasons lived on the job row.
+        await ExecRawAsync("DROP TABLE job_wait_reasons");
+        await ExecRawAsync("DELETE FROM schema_version WHERE version = 3");
+        await ExecRawAsync("UPDATE jobs SET wait_reason = 'waiting for 2×GPU: an old reason' WHERE id = 'j1'");
+
+        var migrated = await OpenAsync();
+
+        Assert.Equal(SchemaInfo.CurrentVersion, await migrated.GetSchemaVersionAsync(default));
+        Assert.Equal("waiting for 2×GPU: an old reason", (await migrated.GetJobAsync("j1", default))!.WaitReason);
+        Assert.Null((await migrated.GetJobAsync("j2", default))!.WaitReason);
+        Assert.Equal("0", (await QueryRawAsync("SELECT COUNT(*) FROM jobs WHERE wait_reason IS NOT NULL"))[0][0]);
     }
 
     [StoreFact]

@@ -233,13 +233,11 @@ internal sealed class DurableClusterStore : IDurableClusterStore
         // One transaction for the whole batch; a job another writer already moved on keeps its state.
         await WriteAsync(async w =>
         {
-            // Many rows per statement (UPDATE … FROM VALUES, SQLite ≥ 3.33 and PostgreSQL): a long
-            // queue's changed reasons cost a few statements, not one each.
-            var postgres = _db.Dialect.Provider == "postgres";
+            // Many rows per statement: a long queue's changed reasons cost a few statements, not one each.
             for (var from = 0; from < changed.Count; from += WaitReasonRowsPerStatement)
             {
                 var n = Math.Min(WaitReasonRowsPerStatement, changed.Count - from);
-                var cmd = w.Command(postgres ? WaitReasonUpdatePostgres(n) : WaitReasonUpdate(n));
+                var cmd = w.Command(WaitReasonUpsert(n));
                 for (var k = 0; k < n; k++) cmd.P($"i{k}", changed[from + k].Key).P($"r{k}", changed[from + k].Value);
                 await cmd.ExecAsync();
             }
@@ -300,23 +298,14 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     private const int WaitReasonRowsPerStatement = 100;
     private static readonly string?[] WaitReasonUpdates = new string?[WaitReasonRowsPerStatement + 1];
 
-    private static readonly string?[] WaitReasonUpdatesPostgres = new string?[WaitReasonRowsPerStatement + 1];
-
-    /// <summary>The statement that sets the wait reason of <paramref name="rows"/> pending jobs
-    /// (parameters i0, r0, i1, r1, …); one text per row count, so prepared statements are reused.
-    /// SQLite looks each row up by the id index.</summary>
-    private static string WaitReasonUpdate(int rows) => WaitReasonUpdates[rows] ??=
-        "UPDATE jobs SET wait_reason = v.column2 FROM (VALUES " +
+    /// <summary>The statement that sets the wait reason of <paramref name="rows"/> jobs (parameters
+    /// i0, r0, i1, r1, …; each job once) in their own narrow table, where a change does not rewrite
+    /// the wide job row; one text per row count, so prepared statements are reused. A reason is read
+    /// only while its job is pending, so a job another writer already moved on shows none.</summary>
+    private static string WaitReasonUpsert(int rows) => WaitReasonUpdates[rows] ??=
+        "INSERT INTO job_wait_reasons (job_id, reason) VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@i{k}, @r{k})")) +
-        ") AS v WHERE jobs.id = v.column1 AND jobs.status = 'Pending'";
-
-    /// <summary>The same for PostgreSQL: one single-row update per job, sent together (Npgsql sends a
-    /// command's statements in one round trip). The join form let the planner scan every pending job
-    /// through the status index and hash-join (45 ms per 100 rows with 10,000 queued, on statistics
-    /// not yet refreshed after a burst); a single-row update by the unique id is one index lookup
-    /// whatever the statistics say.</summary>
-    private static string WaitReasonUpdatePostgres(int rows) => WaitReasonUpdatesPostgres[rows] ??=
-        string.Join("; ", Enumerable.Range(0, rows).Select(k => $"UPDATE jobs SET wait_reason = @r{k} WHERE id = @i{k} AND status = 'Pending'"));
+        " ON CONFLICT (job_id) DO UPDATE SET reason = excluded.reason";
 
     // The deferral scope of this logical flow (null when not deferring).
     private readonly AsyncLocal<Deferral?> _deferred = new();
@@ -382,16 +371,20 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     {
         var placements = job.Placements.Count > 0 ? Db.ToJson(job.Placements) : null;
         var sql = "UPDATE jobs SET status = @st, attempts = @a, work_saved = @ws, queued_since = @q, first_started_at = @f, run_started_at = @r, " +
-                  "wait_reason = @wr, ended_at = @e" +
+                  "ended_at = @e" +
                   (keepPlacements ? "" : ", placements = @pl") +
                   (gpuModel is null ? "" : ", gpu_model = @g") +
                   " WHERE id = @id";
         var cmd = w.Command(sql)
             .P("st", job.Status.ToString()).P("a", (long)job.Attempts).P("ws", job.WorkSaved.Ticks).P("q", Db.T(job.QueuedSince))
-            .P("f", Db.T(job.FirstStartedAt)).P("r", Db.T(job.RunStartedAt)).P("wr", job.WaitReason).P("e", Db.T(ended)).P("id", job.Id);
+            .P("f", Db.T(job.FirstStartedAt)).P("r", Db.T(job.RunStartedAt)).P("e", Db.T(ended)).P("id", job.Id);
         if (!keepPlacements) cmd.P("pl", placements);
         if (gpuModel is not null) cmd.P("g", gpuModel);
         await cmd.ExecAsync();
+        if (job.WaitReason is null)
+            await w.Command("DELETE FROM job_wait_reasons WHERE job_id = @id").P("id", job.Id).ExecAsync();
+        else
+            await w.Command(WaitReasonUpsert(1)).P("i0", job.Id).P("r0", job.WaitReason).ExecAsync();
     }
 
     /// <summary>Each node once (a gang job may hold several slices of one node).</summary>

@@ -13,7 +13,9 @@ namespace Gureum.Persistence.Sql;
 internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlaneStoreOptions options) : IControlPlaneStore
 {
     internal const string JobColumns =
-        "seq, id, status, spec_json, spec_text, submitted_at, first_started_at, ended_at, attempts, placements, gpu_model, wait_reason, exit_code, cancel_requested, queued_since, run_started_at, work_saved, hold";
+        "seq, id, status, spec_json, spec_text, submitted_at, first_started_at, ended_at, attempts, placements, gpu_model, " +
+        "(SELECT w.reason FROM job_wait_reasons w WHERE w.job_id = jobs.id AND jobs.status = 'Pending'), " + // a pending job's reason
+        "exit_code, cancel_requested, queued_since, run_started_at, work_saved, hold";
 
     private readonly ILogger _log = options.LoggerFactory.CreateLogger("Gureum.Persistence");
     private GroupCommitWriter? _writer;
