@@ -53,30 +53,7 @@ public sealed class CapacityIndexTests
         Gen.Select(GenNode.List[1, 40], GenJob.List[1, 25], Gen.Int[0, Profiles.All.Count - 1])
             .Sample((nodes, specs, profileIndex) =>
             {
-                var named = nodes.Select((n, i) => n with { Id = $"n{i:D3}" }).ToArray();
-                var capacity = CapacityIndex.Empty;
-                for (var i = 0; i < named.Length; i++) capacity = capacity.Update(i, null, null, named[i], out _);
-                var pending = specs.Select((s, i) => new JobView
-                {
-                    Seq = i,
-                    Status = JobStatus.Pending,
-                    QueuedSince = T0,
-                    Spec = s with { Id = $"j{i}", SubmitTime = T0.AddSeconds(i) },
-                }).ToList();
-                var scan = new ClusterSnapshot
-                {
-                    Now = T0.AddHours(1),
-                    Pending = pending,
-                    Running = ImmutableSortedDictionary<long, JobView>.Empty,
-                    Nodes = named,
-                    Offers = Offers,
-                    Labs = new Dictionary<string, LabShare>(),
-                };
-                var indexed = scan with
-                {
-                    NodeIndex = named.Select((n, i) => (n.Id, i)).ToDictionary(p => p.Id, p => p.i),
-                    Capacity = capacity,
-                };
+                var (scan, indexed) = Snapshots(nodes, specs);
                 var scheduler = new Scheduler(PluginRegistry.Default.Build(Profiles.All[profileIndex]));
                 Assert.Equal(Describe(scheduler.Schedule(scan)), Describe(scheduler.Schedule(indexed)));
             }, iter: 400);

@@ -296,13 +296,13 @@ internal sealed class DurableClusterStore : IDurableClusterStore
     }
 
     private const int WaitReasonRowsPerStatement = 100;
-    private static readonly string?[] WaitReasonUpdates = new string?[WaitReasonRowsPerStatement + 1];
+    private static readonly string?[] WaitReasonUpserts = new string?[WaitReasonRowsPerStatement + 1];
 
     /// <summary>The statement that sets the wait reason of <paramref name="rows"/> jobs (parameters
     /// i0, r0, i1, r1, …; each job once) in their own narrow table, where a change does not rewrite
     /// the wide job row; one text per row count, so prepared statements are reused. A reason is read
     /// only while its job is pending, so a job another writer already moved on shows none.</summary>
-    private static string WaitReasonUpsert(int rows) => WaitReasonUpdates[rows] ??=
+    private static string WaitReasonUpsert(int rows) => WaitReasonUpserts[rows] ??=
         "INSERT INTO job_wait_reasons (job_id, reason) VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(k => $"(@i{k}, @r{k})")) +
         " ON CONFLICT (job_id) DO UPDATE SET reason = excluded.reason";
