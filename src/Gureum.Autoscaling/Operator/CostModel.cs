@@ -26,7 +26,8 @@ public readonly record struct OfferEstimate(Offer Offer, Market Market, double S
 /// expected time including work lost to preemptions, shared by the jobs expected on the node.
 /// Lost work on spot with loss hazard λ per hour: a job that does not checkpoint restarts from zero,
 /// so a run of length T takes (e^{λT} − 1)/λ in expectation; one that checkpoints every c loses
-/// about c/2 plus the restart overhead per loss, so T·(1 + λ(c/2 + overhead)).
+/// about c/2 plus the restart overhead per loss, so T·(1 + λ(c/2 + overhead)); a service
+/// (<see cref="JobKind.Service"/>) loses only the restart overhead, T·(1 + λ·overhead).
 /// </summary>
 public static class CostModel
 {
@@ -54,8 +55,8 @@ public static class CostModel
         {
             var lambda = hazardPerHour;
             survival = Math.Exp(-lambda * wall);
-            expected = job.IsCheckpointable
-                ? wall * (1 + lambda * (job.CheckpointInterval!.Value.TotalHours / 2 + restartOverhead.TotalHours))
+            expected = job.Kind == JobKind.Service ? wall * (1 + lambda * restartOverhead.TotalHours)
+                : job.IsCheckpointable ? wall * (1 + lambda * (job.CheckpointInterval!.Value.TotalHours / 2 + restartOverhead.TotalHours))
                 : (Math.Exp(Math.Min(lambda * wall, MaxExponent)) - 1) / Math.Max(lambda, 1e-12);
         }
         var occupants = Math.Min(CopiesThatFit(job.Resources, offer), 1 + Math.Max(0, othersWaiting));

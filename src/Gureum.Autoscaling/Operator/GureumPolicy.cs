@@ -147,16 +147,16 @@ public sealed class GureumPolicy : ElasticPolicy
         if (job.Spec.Deadline is { } dl)
         {
             var left = (dl - now).TotalHours;
-            var rerun = job.Spec.IsCheckpointable ? e.WallHours * 0.5 : e.WallHours;
+            var rerun = job.Spec.Kind == JobKind.Service ? 0 : job.Spec.IsCheckpointable ? e.WallHours * 0.5 : e.WallHours;
             if (left < e.ExpectedHours + rerun + 2 * e.Offer.BootDelay.TotalHours) return false;
         }
         return true;
     }
 
     /// <summary>Spot risk is judged on the pessimistic (90th percentile) run time for jobs that
-    /// restart from zero, on the estimate for jobs that checkpoint.</summary>
+    /// restart from zero, on the estimate for jobs that keep their work (checkpoints, services).</summary>
     private OfferEstimate RiskEstimate(JobView job, Prediction.Interval remaining, Offer o, ClusterSnapshot snapshot) =>
-        CostModel.Estimate(job.Spec, job.Spec.IsCheckpointable ? remaining.Estimate : remaining.High, o, Market.Spot,
+        CostModel.Estimate(job.Spec, job.Spec.KeepsWorkOnPreemption ? remaining.Estimate : remaining.High, o, Market.Spot,
             Models.Spot.Hazard(o.Zone, o.GpuModel), 0, Options.RestartOverhead);
 
     private static double SpeedRatio(JobSpec spec, Offer o) => GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu);
@@ -254,7 +254,7 @@ public sealed class GureumPolicy : ElasticPolicy
         Dictionary<string, Node>? byId = null;
         foreach (var j in snapshot.Running.Values)
         {
-            if (j.Spec.Deadline is not { } dl || !j.Spec.IsCheckpointable || j.Spec.Spot == SpotPreference.Always || j.Placements.Count == 0) continue;
+            if (j.Spec.Deadline is not { } dl || !j.Spec.KeepsWorkOnPreemption || j.Spec.Spot == SpotPreference.Always || j.Placements.Count == 0) continue;
             byId ??= snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Market != Market.Spot) continue;
             if (Suitable(j, node, snapshot) is { } why)

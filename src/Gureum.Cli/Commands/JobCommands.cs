@@ -80,6 +80,7 @@ internal static class JobCommands
             void Add(string k, string? v) => grid.AddRow(new Text(k), new Text(v ?? "-"));
             Add("id", job.Id);
             Add("name", job.Name);
+            Add("kind", job.Kind);
             Add("status", job.Status + (job.CancelRequested && !job.IsTerminal() ? " (cancel requested)" : ""));
             Add("user / lab / project", $"{job.User} / {job.Lab} / {job.Project}");
             Add("gpus", job.Gpus + (job.GpuModel is null ? "" : $" (got {job.GpuModel})"));

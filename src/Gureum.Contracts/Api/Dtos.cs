@@ -65,9 +65,20 @@ public sealed record JobDto
     /// <summary>Why a pending job is held (e.g. <c>held: budget — lab nlp would reach $120.00 of $100.00 …</c>); it
     /// is not started until an admin releases it (<c>POST /api/v1/jobs/{id}/release</c>) or the budget allows it. Null when not held.</summary>
     public string? Hold { get; init; }
+    /// <summary><see cref="JobKinds.Batch"/> (runs to completion) or <see cref="JobKinds.Service"/> (serves until cancelled).</summary>
+    public string Kind { get; init; } = JobKinds.Batch;
 
     /// <summary>Whether <see cref="Status"/> is an end state (the job will not change any more).</summary>
     public bool IsTerminal() => Status is JobStatuses.Completed or JobStatuses.Failed or JobStatuses.Cancelled or JobStatuses.Unschedulable;
+}
+
+/// <summary>Job kind names as the API spells them (<c>Gureum.Core.Domain.JobKind</c>).</summary>
+public static class JobKinds
+{
+    /// <summary>Runs to completion; a preemption restarts it from its last checkpoint or from zero.</summary>
+    public const string Batch = "batch";
+    /// <summary>A long-running server; a preemption loses no work, a replacement serves on.</summary>
+    public const string Service = "service";
 }
 
 /// <summary>Job status names as the API spells them (the names of <c>Gureum.Core.Domain.JobStatus</c>).</summary>

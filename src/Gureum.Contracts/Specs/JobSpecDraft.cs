@@ -74,6 +74,8 @@ public sealed record JobSpecDraft
     public DateTimeOffset? Deadline { get; init; }
     /// <summary>Declared run time (the sim backend runs the job for this long).</summary>
     public TimeSpan? Duration { get; init; }
+    /// <summary>Batch job (default) or long-running service (a preemption loses no work).</summary>
+    public JobKind Kind { get; init; } = JobKind.Batch;
 
     /// <summary>The core's job spec for a submission.</summary>
     /// <param name="id">Job id the store assigned.</param>
@@ -102,5 +104,6 @@ public sealed record JobSpecDraft
         Image = Image,
         Command = Run,
         Env = Env,
+        Kind = Kind,
     };
 }

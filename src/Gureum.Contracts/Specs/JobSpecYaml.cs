@@ -47,7 +47,8 @@ public sealed record JobSpecYamlOptions
 /// <remarks>
 /// Grammar: <c>name, lab, project</c> (letters, digits, <c>.-_</c>, up to 63); <c>resources:
 /// {gpus, cpus, memory, nodes, spot, zones}</c>; <c>run</c> (required); <c>image, workdir</c>;
-/// <c>env</c> (map of NAME: value); <c>checkpoint: {dir, interval}</c>; <c>time_limit, duration</c>
+/// <c>env</c> (map of NAME: value); <c>kind</c> (<c>batch</c>, the default, or <c>service</c>: a
+/// long-running server that loses no work when preempted); <c>checkpoint: {dir, interval}</c>; <c>time_limit, duration</c>
 /// (durations like <c>90s, 30m, 4h, 1d, 1h30m</c>); <c>priority</c> (integer); <c>deadline</c>
 /// (ISO 8601 with a time zone). Memory: a number with a unit Ki/Mi/Gi/Ti (binary), K/M/G/T or
 /// KB/MB/GB/TB (decimal), or KiB/MiB/GiB/TiB.
@@ -57,7 +58,7 @@ public static partial class JobSpecYaml
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private static readonly string[] TopKeys =
-        ["name", "lab", "project", "resources", "run", "image", "workdir", "env", "checkpoint", "time_limit", "priority", "deadline", "duration"];
+        ["name", "lab", "project", "kind", "resources", "run", "image", "workdir", "env", "checkpoint", "time_limit", "priority", "deadline", "duration"];
     private static readonly string[] ResourceKeys = ["gpus", "cpus", "memory", "nodes", "spot", "zones"];
     private static readonly string[] CheckpointKeys = ["dir", "interval"];
 
@@ -300,6 +301,19 @@ public static partial class JobSpecYaml
             var timeLimit = k.TryGetValue("time_limit", out var tlKv) ? Duration("time_limit", tlKv.Value, allowZero: false) : null;
             var duration = k.TryGetValue("duration", out var duKv) ? Duration("duration", duKv.Value, allowZero: false) : null;
 
+            var kind = JobKind.Batch;
+            if (k.TryGetValue("kind", out var kiKv) && Scalar("kind", kiKv.Value, "kind: service") is { } ki)
+            {
+                switch (ki.Trim().ToLowerInvariant())
+                {
+                    case "batch" or "job": kind = JobKind.Batch; break;
+                    case "service" or "serve" or "server": kind = JobKind.Service; break;
+                    default:
+                        Error("kind", kiKv.Value, $"\"{ki}\" is not a job kind", "write kind: batch (runs to completion, the default) or kind: service (serves until cancelled; a preemption loses no work)");
+                        break;
+                }
+            }
+
             var priority = 0;
             if (k.TryGetValue("priority", out var prKv) && Scalar("priority", prKv.Value, "priority: 10") is { } pr)
             {
@@ -332,7 +346,7 @@ public static partial class JobSpecYaml
             return new JobSpecDraft
             {
                 Name = name, Lab = lab, Project = project, Run = run, Image = image, Workdir = workdir, Env = env,
-                Checkpoint = ckpt, TimeLimit = timeLimit, Duration = duration, Priority = priority, Deadline = deadline,
+                Checkpoint = ckpt, TimeLimit = timeLimit, Duration = duration, Priority = priority, Deadline = deadline, Kind = kind,
                 Gpus = res.Gpus, Cpus = res.Cpus, MemoryGiB = res.MemoryGiB, Nodes = res.Nodes, Spot = res.Spot, Zones = res.Zones,
             };
         }

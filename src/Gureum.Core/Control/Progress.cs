@@ -8,20 +8,22 @@ public static class Progress
     /// <summary>
     /// Work (on the reference GPU) kept after the current run stops at <paramref name="now"/>: the
     /// run's productive time (after the restart overhead, scaled by the GPU's speed) added to what
-    /// was saved before, then rounded down to the last checkpoint. A job that does not checkpoint
+    /// was saved before, then rounded down to the last checkpoint. A service keeps all of it (it has
+    /// no checkpoints to round to: a replacement serves on). A batch job that does not checkpoint
     /// keeps nothing.
     /// </summary>
     public static TimeSpan WorkSavedAt(JobView job, DateTimeOffset now, string? gpuModel, TimeSpan restartOverhead)
     {
-        if (!job.Spec.IsCheckpointable || job.RunStartedAt is not { } started) return TimeSpan.Zero;
+        if (!job.Spec.KeepsWorkOnPreemption || job.RunStartedAt is not { } started) return TimeSpan.Zero;
         var overhead = job.Attempts > 1 ? restartOverhead : TimeSpan.Zero;
         var productive = now - started - overhead;
         if (productive < TimeSpan.Zero) productive = TimeSpan.Zero;
         var usesGpu = job.Spec.Resources.MilliGpusPerNode > 0;
         var factor = usesGpu ? GpuModels.SpeedOf(gpuModel) / GpuModels.SpeedOf(job.Spec.ReferenceGpu) : 1.0;
         var total = job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor));
-        var interval = job.Spec.CheckpointInterval!.Value;
-        var saved = TimeSpan.FromTicks(total.Ticks / interval.Ticks * interval.Ticks);
+        var saved = job.Spec.Kind == JobKind.Service
+            ? total
+            : TimeSpan.FromTicks(total.Ticks / job.Spec.CheckpointInterval!.Value.Ticks * job.Spec.CheckpointInterval!.Value.Ticks);
         return job.Spec.Duration is { } d && saved > d ? d : saved;
     }
 

@@ -11,6 +11,23 @@ public enum SpotPreference
     Never,
 }
 
+/// <summary>What kind of work a job is: it decides what a preemption costs it.</summary>
+public enum JobKind
+{
+    /// <summary>Runs to completion; after a preemption it resumes from its last checkpoint
+    /// (<see cref="JobSpec.CheckpointInterval"/>), or from zero when it does not checkpoint.</summary>
+    Batch,
+
+    /// <summary>
+    /// A long-running server (an inference replica, a notebook kernel's API): it has no result to
+    /// finish, it serves until it is deleted. Its run time is its lifetime (in a trace, the time the
+    /// instance served). A preemption loses no work: a replacement starts elsewhere and serves on
+    /// (SkyServe and SpotHedge run replicas on spot this way); what it costs is the downtime, the
+    /// restart overhead plus waiting for a node, by which the service's end moves later.
+    /// </summary>
+    Service,
+}
+
 /// <summary>
 /// A job as submitted: immutable. Times are absolute (<see cref="DateTimeOffset"/>); a trace's
 /// relative seconds are placed on the replay's epoch by the importer.
@@ -68,5 +85,12 @@ public sealed record JobSpec
     /// <summary>Trace-specific class (openb QoS, DLRM role); a predictor feature, nothing else.</summary>
     public string? QosClass { get; init; }
 
+    /// <summary>Batch job (default) or long-running service; see <see cref="JobKind"/>.</summary>
+    public JobKind Kind { get; init; } = JobKind.Batch;
+
     public bool IsCheckpointable => CheckpointInterval is { } c && c > TimeSpan.Zero;
+
+    /// <summary>Whether a preemption keeps work already done: a service keeps all of it, a
+    /// checkpointing job what its last checkpoint saved. False: the job restarts from zero.</summary>
+    public bool KeepsWorkOnPreemption => Kind == JobKind.Service || IsCheckpointable;
 }

@@ -110,5 +110,6 @@ public sealed class ControlPlaneRuntime
         ExitCode = j.ExitCode,
         CancelRequested = j.CancelRequested,
         Hold = j.Status == JobStatus.Pending ? j.Hold : null,
+        Kind = j.Spec.Kind == JobKind.Service ? JobKinds.Service : JobKinds.Batch,
     };
 }

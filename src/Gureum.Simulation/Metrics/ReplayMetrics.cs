@@ -31,6 +31,11 @@ public sealed record PolicyMetrics
     [JsonPropertyName("nodes_used")] public required int NodesUsed { get; init; }
     [JsonPropertyName("decisions")] public required long Decisions { get; init; }
     [JsonPropertyName("per_lab")] public required IReadOnlyList<LabMetrics> PerLab { get; init; }
+    /// <summary>Completed jobs of kind service (<see cref="JobKind.Service"/>).</summary>
+    [JsonPropertyName("services_completed")] public int ServicesCompleted { get; init; }
+    /// <summary>Share of completed services' time from first start to end spent not serving (between
+    /// a preempted run and its replacement): the availability cost of running them on spot. 0 when none.</summary>
+    [JsonPropertyName("service_downtime_share")] public double ServiceDowntimeShare { get; init; }
 }
 
 /// <summary>Per-lab figures.</summary>
@@ -76,6 +81,17 @@ public static class ReplayMetrics
             costLb += lb.Cost(j.Spec, allowSpot: true) ?? 0;
             costLbOd += lb.Cost(j.Spec, allowSpot: false) ?? 0;
         }
+        double serviceSpan = 0, serviceDown = 0;
+        var services = 0;
+        foreach (var j in completed)
+        {
+            if (j.Spec.Kind != JobKind.Service) continue;
+            var runs = o.Runs[j.Id];
+            var span = (runs[^1].End - runs[0].Start).TotalSeconds;
+            services++;
+            serviceSpan += span;
+            serviceDown += span - runs.Sum(r => (r.End - r.Start).TotalSeconds);
+        }
         var busyGpuSeconds = 0.0;
         long preemptions = 0;
         foreach (var j in o.Jobs)
@@ -113,6 +129,8 @@ public static class ReplayMetrics
             JobsUnfinished = o.Jobs.Count(j => j.Status is JobStatus.Pending or JobStatus.Running),
             NodesUsed = o.Bills.Count,
             Decisions = o.Decisions,
+            ServicesCompleted = services,
+            ServiceDowntimeShare = serviceSpan > 0 ? serviceDown / serviceSpan : 0,
             PerLab = o.Jobs.GroupBy(j => j.Spec.Lab).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Lab(g.Key, g.ToList(), o, lb)).ToList(),
         };
     }

@@ -34,7 +34,7 @@ public static class ReplayReport
         "Placement model: per-node, per-GPU accounting (whole GPUs by index, fractional milli-GPU shares on one GPU); gangs all or nothing on distinct nodes; placement does not change speed except through the GPU model.",
         "Time step: none (discrete-event; one decision per distinct event time).",
         $"Boot delays: per offer from the catalog loader's defaults; billing per second from request to release, minimum {o.MinimumBilled.TotalSeconds:F0} s.",
-        $"Restart overhead: {o.RestartOverhead.TotalSeconds:F0} s per restart; checkpointed jobs resume from their last checkpoint, others from zero.",
+        $"Restart overhead: {o.RestartOverhead.TotalSeconds:F0} s per restart; checkpointed jobs resume from their last checkpoint, services (kind service) where they were (only the downtime is lost), other jobs from zero.",
         $"Reference GPU: run times in the trace are on {GpuModels.DefaultReference} unless the trace names another; other GPUs scale by the speed table below.",
     ];
 

@@ -10,6 +10,8 @@ namespace Gureum.Simulation.Traces;
 /// <item>NaN/empty <c>creation_time</c> (created before the trace) → submitted at second 0 (left-censored).</item>
 /// <item>NaN <c>deletion_time</c> (alive at the end) → runs until the last timestamp in the trace (right-censored).</item>
 /// <item>Run time = deletion − scheduled; − creation when scheduled is NaN; from second 0 when both are.</item>
+/// <item>Every instance is a <see cref="JobKind.Service"/>: an inference replica whose run time is its
+/// lifetime, so a preemption loses no work, only the downtime until a replacement serves.</item>
 /// <item>lab = user = <c>app_name</c>; QosClass = <c>role</c> (CN/HN); GPUs = <c>gpu_request</c>;
 /// CPUs = <c>cpu_request</c>; memory = <c>memory_request</c> GiB; priority 0; reference GPU V100.</item>
 /// <item>rdma, disk and max_instance_per_node are not carried; no fleet.</item>
@@ -92,6 +94,7 @@ internal static class DlrmImporter
                 Duration = TimeSpan.FromTicks((r.End ?? lastTimestamp) - r.Start),
                 Resources = r.Resources,
                 QosClass = r.Role,
+                Kind = JobKind.Service,
             });
         }
 
@@ -99,6 +102,7 @@ internal static class DlrmImporter
         var notes = new List<string>
         {
             "DLRM: inference serving instances (long-running), not training jobs: use for placement and packing, not for JCT.",
+            "Every instance is a service (kind service): a preemption loses no served time; a replacement serves on after the restart overhead, and the instance's end moves by its downtime.",
             $"{leftCensored} instances created before the trace started (creation_time NaN) are submitted at second 0 (left-censored).",
             $"{rightCensored} instances still alive at trace end (deletion_time NaN) run until the last timestamp in the trace, {last} s (right-censored).",
             "Run time = deletion − scheduled (− creation when scheduled is NaN, from second 0 when both are).",

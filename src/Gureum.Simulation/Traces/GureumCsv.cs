@@ -17,9 +17,10 @@ namespace Gureum.Simulation.Traces;
 /// <item><term>user, lab</term><description>required</description></item>
 /// <item><term>priority</term><description>optional integer, default 0</description></item>
 /// <item><term>checkpoint_interval_s, time_limit_s</term><description>optional seconds</description></item>
-/// <item><term>project, nodes, spot, deadline_s, name, reference_gpu, qos_class</term><description>optional extra
+/// <item><term>project, nodes, spot, deadline_s, name, reference_gpu, qos_class, kind</term><description>optional extra
 /// columns: project (default "default"), nodes (≥ 1, default 1), spot (auto|always|never), deadline_s (seconds from
-/// the epoch or ISO 8601), name, reference_gpu (default V100), qos_class</description></item>
+/// the epoch or ISO 8601), name, reference_gpu (default V100), qos_class, kind (batch|service, default batch;
+/// see <see cref="JobKind"/>)</description></item>
 /// </list>
 /// Only the required columns must be present in the header; the optional ones may be absent or empty.
 /// An unknown column is an error (it is usually a typo). Live-only fields (zones, image, command) are not part of it.
@@ -35,7 +36,7 @@ public static class GureumCsv
     [
         "job_id", "submit_time", "duration_s", "gpus", "gpu_milli", "gpu_model", "cpus", "mem_gib", "user", "lab",
         "priority", "checkpoint_interval_s", "time_limit_s", "project", "nodes", "spot", "deadline_s", "name",
-        "reference_gpu", "qos_class",
+        "reference_gpu", "qos_class", "kind",
     ];
 
     /// <summary>
@@ -99,6 +100,8 @@ public static class GureumCsv
             CsvWriter.WriteField(writer, j.ReferenceGpu);
             writer.Write(',');
             CsvWriter.WriteField(writer, j.QosClass);
+            writer.Write(',');
+            writer.Write(j.Kind == JobKind.Service ? "service" : "batch");
             writer.Write('\n');
             n++;
             if (progress is not null && n % 100_000 == 0) progress(n);
@@ -129,7 +132,7 @@ public static class GureumCsv
                 model = C("gpu_model"), cpus = C("cpus"), mem = C("mem_gib"), user = C("user"), lab = C("lab"),
                 prio = C("priority"), ckpt = C("checkpoint_interval_s"), limit = C("time_limit_s"), project = C("project"),
                 nodes = C("nodes"), spot = C("spot"), deadline = C("deadline_s"), name = C("name"), refGpu = C("reference_gpu"),
-                qos = C("qos_class");
+                qos = C("qos_class"), kind = C("kind");
             while (t.Reader.Read())
             {
                 try
@@ -173,6 +176,7 @@ public static class GureumCsv
                         Name = name >= 0 && !t.Raw(name).IsEmpty ? t.Raw(name).ToString() : null,
                         ReferenceGpu = refGpu >= 0 && !t.Raw(refGpu).IsEmpty ? models.One(t, refGpu, t.Raw(refGpu)) : GpuModels.DefaultReference,
                         QosClass = qos >= 0 && !t.Raw(qos).IsEmpty ? pool.Get(t.Raw(qos)) : null,
+                        Kind = kind >= 0 ? ReadKind(t, kind) : JobKind.Batch,
                     };
                     ids[jobId] = t.Reader.Line;
                     jobs.Add(job);
@@ -245,6 +249,14 @@ public static class GureumCsv
         if (s.Equals("always", StringComparison.OrdinalIgnoreCase)) return SpotPreference.Always;
         if (s.Equals("never", StringComparison.OrdinalIgnoreCase)) return SpotPreference.Never;
         throw t.Error("spot", $"'{s}' is not a spot preference.", "Give auto, always or never (or leave it empty for auto).");
+    }
+
+    private static JobKind ReadKind(CsvTable t, int i)
+    {
+        var s = t.Raw(i);
+        if (s.IsEmpty || s.Equals("batch", StringComparison.OrdinalIgnoreCase)) return JobKind.Batch;
+        if (s.Equals("service", StringComparison.OrdinalIgnoreCase)) return JobKind.Service;
+        throw t.Error("kind", $"'{s}' is not a job kind.", "Give batch (runs to completion) or service (serves until deleted; a preemption loses no work), or leave it empty for batch.");
     }
 
     /// <summary>Validates and canonicalises GPU model names, remembering each spelling (Canonical() allocates).</summary>

@@ -14,6 +14,9 @@ namespace Gureum.Simulation.Traces;
 /// <item>No users or labs in the trace: lab = <c>"openb-" + qos</c>, user = lab (one synthetic user per
 /// QoS class). QosClass = qos.</item>
 /// <item>Priority from QoS: LS 2 &gt; Guaranteed, Burstable 1 &gt; BE 0 (others 0).</item>
+/// <item>LS (latency-sensitive) pods are <see cref="JobKind.Service"/>s: the trace's long-lived LS pods are
+/// inference servers (SOURCE.md, FGD ATC'23), which lose no work on preemption; every other QoS class is batch,
+/// restarting from zero (the trace says nothing of checkpoints).</item>
 /// <item>gpu_spec (empty in the default file) becomes the allowed models, canonicalised; reference GPU V100.</item>
 /// <item>Fleet: <c>openb_node_list_all_node.csv</c>; G1/G2/G3 (undisclosed) count as V100, RawModel keeps the code.</item>
 /// </list>
@@ -107,6 +110,7 @@ internal static class OpenbImporter
                         GpuModels = models,
                         Priority = PriorityOf(qos),
                         QosClass = qos,
+                        Kind = qos == "LS" ? JobKind.Service : JobKind.Batch,
                     });
                     minCreation = Math.Min(minCreation, creation);
                     maxCreation = Math.Max(maxCreation, creation);
@@ -125,6 +129,7 @@ internal static class OpenbImporter
             $"{pending} pods never scheduled in the trace (no scheduled_time) have no run time: excluded.",
             "The trace has no users or labs: lab = \"openb-<qos>\" and user = lab (one synthetic user per QoS class).",
             "Priority from QoS class: LS 2 > Guaranteed, Burstable 1 > BE 0.",
+            "LS (latency-sensitive) pods are taken as services (inference servers: a preemption loses no served time, only the downtime until a replacement serves); BE, Burstable and Guaranteed pods as batch jobs that restart from zero (the trace has no checkpoint data). This is an assumption from the QoS class: the trace does not label inference and training.",
             $"No per-pod GPU model: run times are taken as measured on {GpuModels.DefaultReference} (the default reference GPU).",
         };
         if (unknownQos > 0) notes.Add($"{unknownQos} jobs have a QoS class other than LS/BE/Burstable/Guaranteed: priority 0.");

@@ -119,6 +119,28 @@ public sealed class JobSpecYamlTests
         Assert.Equal(models, string.Join(',', d.Gpus.Models));
     }
 
+    [Theory]
+    [InlineData("", JobKind.Batch)]
+    [InlineData("kind: batch\n", JobKind.Batch)]
+    [InlineData("kind: service\n", JobKind.Service)]
+    [InlineData("kind: Service\n", JobKind.Service)]
+    public void Parse_Kind_MapsToCoreKind(string line, JobKind expected)
+    {
+        var d = Valid(line + "run: python serve.py\n");
+        Assert.Equal(expected, d.Kind);
+        Assert.Equal(expected, d.ToJobSpec("j1", "ana", "nlp", DateTimeOffset.UnixEpoch).Kind);
+    }
+
+    [Fact]
+    public void Parse_UnknownKind_ReportsPathLineColumnAndFix()
+    {
+        var e = Single("run: x\nkind: daemon\n");
+        Assert.Equal("kind", e.Path);
+        Assert.Equal((2, 7), (e.Line, e.Column));
+        Assert.Contains("\"daemon\" is not a job kind", e.ToString());
+        Assert.Contains("kind: service", e.ToString());
+    }
+
     [Fact]
     public void Parse_GpuCountNotANumber_ReportsPathLineColumnAndFix()
     {

@@ -8,7 +8,7 @@ namespace Gureum.Server.Tests.Functional;
 /// <summary>
 /// Restart safety of running work: a local job keeps running while the server is SIGKILLed, the
 /// restarted server re-adopts it (same process: pid and start time), sees it end, and the event log
-/// says it was re-adopted.
+/// says it was re-adopted. The job is a service (<c>kind: service</c>): its kind is stored with it.
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class RecoveryTests
@@ -25,8 +25,10 @@ public sealed class RecoveryTests
             var http = server.Client(token);
             // The job records its own pid in its work dir (the one place a sandboxed job may write),
             // then runs past the crash and the restart.
-            const string spec = "name: survivor\nresources: {gpus: 0, cpus: 0.1, memory: 64Mi}\nrun: echo $$ > pid; sleep 15; echo done > end\n";
-            id = (await ApiClient.SubmitOkAsync(http, spec)).Id;
+            const string spec = "name: survivor\nkind: service\nresources: {gpus: 0, cpus: 0.1, memory: 64Mi}\nrun: echo $$ > pid; sleep 15; echo done > end\n";
+            var submitted = await ApiClient.SubmitOkAsync(http, spec);
+            Assert.Equal(JobKinds.Service, submitted.Kind);
+            id = submitted.Id;
             marks = WorkDir(dir.Path, id);
             await ApiClient.WaitForAsync(http, id, j => j.Status == JobStatuses.Running, TimeSpan.FromSeconds(30));
             await WaitForFileAsync(Path.Combine(marks, "pid"));
@@ -39,6 +41,7 @@ public sealed class RecoveryTests
         var http2 = again.Client(token);
         var job = await ApiClient.WaitForAsync(http2, id, j => j.IsTerminal(), TimeSpan.FromSeconds(60));
         Assert.Equal(JobStatuses.Completed, job.Status);
+        Assert.Equal(JobKinds.Service, job.Kind);
         Assert.Equal(1, job.Attempts); // re-adopted, not restarted
         Assert.True(File.Exists(Path.Combine(marks, "end")));
         var events = await ApiClient.GetAsync<PageDto<EventDto>>(http2, $"api/v1/jobs/{id}/events");

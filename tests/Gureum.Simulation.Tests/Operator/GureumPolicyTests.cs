@@ -27,6 +27,9 @@ public sealed class GureumPolicyTests
         var ckpt = B.Job("c", 0, 3600, checkpointS: 600);
         var c = CostModel.Estimate(ckpt, 4 * 3600, Fast, Market.Spot, 0.5, 0, TimeSpan.FromSeconds(30));
         Assert.Equal(wall * (1 + 0.5 * (300 + 30) / 3600.0), c.ExpectedHours, 9);
+        var service = CostModel.Estimate(job with { Kind = JobKind.Service }, 4 * 3600, Fast, Market.Spot, 0.5, 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(wall * (1 + 0.5 * 30 / 3600.0), service.ExpectedHours, 9);
+        Assert.True(service.LossOverhead < 0.01, $"{service.LossOverhead}");
     }
 
     [Fact]

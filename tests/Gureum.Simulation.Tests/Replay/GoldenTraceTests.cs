@@ -65,6 +65,29 @@ public sealed class GoldenTraceTests
     }
 
     [Fact]
+    public async Task SpotFallback_ServiceReclaimed_ReplacementServesOnWithoutLosingWork()
+    {
+        // As above, but the job is a service (no checkpoints): it keeps all 1680 s it served in zone a.
+        // Buy spot in b at 1800, ready 1920; run 2: 30 s restart + 1920 s left → ends 3870 (JCT).
+        // Node b idle → released 4470. Bills: a $0.45; b 1800–4470 = 2670 s × 1.00 = $0.741667 → $1.191667.
+        // The same job as a batch job without checkpoints would restart from zero: 1920 + 30 + 3600 = 5550.
+        var a = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 0.90m, zone: "z-a");
+        var b = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 1.00m, zone: "z-b");
+        var service = B.Job("s1", 0, 3600) with { Kind = JobKind.Service };
+        var o = await B.Run("spot-fallback", [service], [a, b], spot: new ScriptedSpotMarket(new() { ["z-a"] = [1800] }));
+        var m = ReplayMetrics.Compute(o);
+        Assert.Equal(3870, m.MeanJctS, 6);
+        Assert.Equal(1.1917m, m.CostUsd); // reported to 4 places
+        Assert.Equal([RunOutcome.NodeLost, RunOutcome.Completed], o.Runs["s1"].Select(r => r.Outcome));
+        Assert.Equal(1, m.ServicesCompleted);
+        Assert.Equal(120.0 / 3750, m.ServiceDowntimeShare, 9); // down 1800–1920 of 120–3870
+
+        var batch = await B.Run("spot-fallback", [service with { Kind = JobKind.Batch }], [a, b], spot: new ScriptedSpotMarket(new() { ["z-a"] = [1800] }));
+        Assert.Equal(5550, ReplayMetrics.Compute(batch).MeanJctS, 6);
+        Assert.Equal(0, ReplayMetrics.Compute(batch).ServicesCompleted);
+    }
+
+    [Fact]
     public async Task Static_FractionalJobsShareOneGpu_ThirdWaits()
     {
         // One 1-GPU node. Two 500-milli jobs at t=0 for 1000 s share the GPU; a 600-milli job at t=0

@@ -1,3 +1,4 @@
+using Gureum.Core.Domain;
 using Gureum.Simulation.Traces;
 
 namespace Gureum.Simulation.Tests.Traces;
@@ -31,6 +32,7 @@ public sealed class DlrmImporterTests
         Assert.Equal(TimeSpan.FromSeconds(390), byId["i3"].Duration); // 1000 − 610
         Assert.Equal("app_0", byId["i0"].Lab);
         Assert.Equal("HN", byId["i0"].QosClass);
+        Assert.All(t.Jobs, j => Assert.Equal(JobKind.Service, j.Kind)); // serving instances
         Assert.Equal(1, byId["i0"].Resources.Gpus);
         Assert.Equal(120, byId["i0"].Resources.MemoryGiB);
         Assert.Equal(64, byId["i1"].Resources.Cpus);

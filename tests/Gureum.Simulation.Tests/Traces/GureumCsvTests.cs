@@ -45,6 +45,7 @@ public sealed class GureumCsvTests
         Assert.Equal(new ResourceRequest(0, 500, 2, 8.5), j2.Resources);
         Assert.Equal(("default", 0, SpotPreference.Auto), (j2.Project, j2.Priority, j2.Spot));
         Assert.Null(j2.CheckpointInterval);
+        Assert.Equal(JobKind.Batch, j2.Kind);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class GureumCsvTests
     {
         var jobs = new[]
         {
-            Job("a", 0, 1) with { Resources = new ResourceRequest(0, 250, 1.5, 3.25), QosClass = "LS", ReferenceGpu = "A100" },
+            Job("a", 0, 1) with { Resources = new ResourceRequest(0, 250, 1.5, 3.25), QosClass = "LS", ReferenceGpu = "A100", Kind = JobKind.Service },
             Job("b,quoted \"id\"", 12.3456789, 86400.0000001) with
             {
                 Resources = new ResourceRequest(8, 0, 96, 1024, 4), GpuModels = ["H100", "A100"], Priority = -3,
@@ -115,18 +116,19 @@ public sealed class GureumCsvTests
     [InlineData("submit_time", "yesterday", "not a number of seconds")]
     [InlineData("submit_time", "-1", "before the trace start")]
     [InlineData("spot", "sometimes", "not a spot preference")]
+    [InlineData("kind", "daemon", "not a job kind")]
     [InlineData("cpus", "", "empty")]
     public void Load_BadValue_ThrowsNamingLineAndColumn(string column, string value, string problem)
     {
-        var header = "job_id,submit_time,duration_s,gpus,gpu_milli,gpu_model,cpus,mem_gib,user,lab,spot";
+        var header = "job_id,submit_time,duration_s,gpus,gpu_milli,gpu_model,cpus,mem_gib,user,lab,spot,kind";
         var values = new Dictionary<string, string>
         {
             ["job_id"] = "j", ["submit_time"] = "0", ["duration_s"] = "1", ["gpus"] = "1", ["gpu_milli"] = "", ["gpu_model"] = "",
-            ["cpus"] = "1", ["mem_gib"] = "1", ["user"] = "u", ["lab"] = "l", ["spot"] = "",
+            ["cpus"] = "1", ["mem_gib"] = "1", ["user"] = "u", ["lab"] = "l", ["spot"] = "", ["kind"] = "",
         };
         values[column] = value;
         using var dir = new TempTrace();
-        var path = dir.Write("bad.csv", $"{header}\nok,0,1,1,,,1,1,u,l,\n{string.Join(',', header.Split(',').Select(h => values[h]))}\n");
+        var path = dir.Write("bad.csv", $"{header}\nok,0,1,1,,,1,1,u,l,,service\n{string.Join(',', header.Split(',').Select(h => values[h]))}\n");
 
         var e = Assert.Throws<TraceFormatException>(() => TraceLoader.Load(path, TraceFormat.Gureum));
 

@@ -36,6 +36,7 @@ public sealed class OpenbImporterTests
         Assert.Equal(2, p0.Priority);
         Assert.Equal("openb-LS", p0.Lab);
         Assert.Equal("LS", p0.QosClass);
+        Assert.Equal(JobKind.Service, p0.Kind); // latency-sensitive pods are taken as inference servers
         Assert.Equal(GpuModels.DefaultReference, p0.ReferenceGpu);
 
         var p3 = t.Jobs[1];
@@ -49,6 +50,7 @@ public sealed class OpenbImporterTests
         Assert.True(p1.Resources.IsFractional);
         Assert.Equal(460, p1.Resources.GpuMilli);
         Assert.Equal(0, p1.Priority);
+        Assert.Equal(JobKind.Batch, p1.Kind);
         Assert.Equal(12, p1.Resources.MemoryGiB);
 
         Assert.Contains(t.Notes, n => n.StartsWith("1 pods never scheduled", StringComparison.Ordinal));
