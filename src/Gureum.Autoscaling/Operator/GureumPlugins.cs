@@ -55,5 +55,5 @@ public sealed class GureumFitFilter(GureumPolicy policy) : IFilterPlugin
     public string Name => "gureum-fit";
 
     public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
-        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot.Offers)) is { } why ? Status.No(why) : Status.Ok;
+        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot)) is { } why ? Status.No(why) : Status.Ok;
 }

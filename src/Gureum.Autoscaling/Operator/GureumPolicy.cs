@@ -58,7 +58,9 @@ public sealed class GureumPolicy : ElasticPolicy
     private IReadOnlyList<Offer>? _fastFor;
     private readonly Dictionary<(double Cpus, double Mem, Market Market, string Zones), decimal> _cheapestFit = [];
     private IReadOnlyList<Offer>? _cheapestFor;
-    private IReadOnlyList<Offer>? _offers;
+    private SpotSignals? _cheapestSignals;
+    private DateTimeOffset _cheapestUntil;
+    private ClusterSnapshot? _snapshot;
     private JobSpec? _lastSpec;
     private Market _lastMarket;
     private decimal _lastCheapest;
@@ -85,7 +87,7 @@ public sealed class GureumPolicy : ElasticPolicy
     {
         Models.Observe(snapshot);
         Models.Starting(snapshot, scheduled.Actions);
-        _offers = snapshot.Offers;
+        _snapshot = snapshot;
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
         _waitingByShape.Clear();
         foreach (var w in scheduled.Waiting)
@@ -123,7 +125,7 @@ public sealed class GureumPolicy : ElasticPolicy
             if (fast && spec.Resources.MilliGpusPerNode > 0 && SpeedRatio(spec, o) < Options.MinSpeedRatio) continue;
             foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
             {
-                if (!Eligibility.Allows(spec, o, m) || TooDearForCpuJob(spec, o, m, snapshot.Offers, out _, out _)) continue;
+                if (!Eligibility.Allows(spec, o, m) || TooDearForCpuJob(spec, o, m, snapshot, out _, out _)) continue;
                 if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
                 var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
@@ -188,43 +190,59 @@ public sealed class GureumPolicy : ElasticPolicy
 
     /// <summary>Why a job that needs no GPU should not share this GPU node, or null when it may: the
     /// node's hourly price is above <see cref="GureumOptions.CpuOnGpuNodeMaxPriceRatio"/> × the
-    /// cheapest offer the job fits in the node's market. Depends only on the node's offer and market
-    /// (nodes of one shape stay interchangeable for the scheduler).</summary>
-    public string? PackingMismatch(JobView job, Node node, IReadOnlyList<Offer> offers)
+    /// cheapest offer the job fits in the node's market that can be bought now (a spot offer in a zone
+    /// with a reclaim or failed request within the spot cooldown does not count: the job could not get
+    /// it). Depends only on the node's offer and market and the decision's instant (nodes of one shape
+    /// stay interchangeable for the scheduler).</summary>
+    public string? PackingMismatch(JobView job, Node node, ClusterSnapshot snapshot)
     {
-        if (node.Fixed || !TooDearForCpuJob(job.Spec, node.Offer, node.Market, offers, out var price, out var cheapest)) return null;
-        return $"CPU-only job on a {node.Offer.GpuModel} node at ${price:0.##}/h, over {Options.CpuOnGpuNodeMaxPriceRatio:0.##}× the cheapest node it fits (${cheapest:0.##}/h)";
+        if (node.Fixed || !TooDearForCpuJob(job.Spec, node.Offer, node.Market, snapshot, out var price, out var cheapest)) return null;
+        return $"CPU-only job on a {node.Offer.GpuModel} node at ${price:0.##}/h, over {Options.CpuOnGpuNodeMaxPriceRatio:0.##}× the cheapest node it fits that can be bought now (${cheapest:0.##}/h)";
     }
 
-    private bool TooDearForCpuJob(JobSpec spec, Offer offer, Market market, IReadOnlyList<Offer> offers, out decimal price, out decimal cheapest)
+    private bool TooDearForCpuJob(JobSpec spec, Offer offer, Market market, ClusterSnapshot snapshot, out decimal price, out decimal cheapest)
     {
         price = cheapest = 0;
         if (spec.Resources.MilliGpusPerNode > 0 || offer.GpuCount == 0 || offer.PricePerHour(market) is not { } p) return false;
         price = p;
-        cheapest = CheapestFit(spec, market, offers);
+        cheapest = CheapestFit(spec, market, snapshot);
         return cheapest > 0 && (double)price > Options.CpuOnGpuNodeMaxPriceRatio * (double)cheapest;
     }
 
-    private decimal CheapestFit(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
+    private decimal CheapestFit(JobSpec spec, Market market, ClusterSnapshot snapshot)
     {
-        if (!ReferenceEquals(_cheapestFor, offers)) { _cheapestFit.Clear(); _cheapestFor = offers; _lastSpec = null; }
+        // Answers hold while the offers and spot signals are the same and no cooldown that hid an
+        // offer has run out.
+        if (!ReferenceEquals(_cheapestFor, snapshot.Offers) || !ReferenceEquals(_cheapestSignals, snapshot.Spot) || snapshot.Now >= _cheapestUntil)
+        {
+            _cheapestFit.Clear();
+            (_cheapestFor, _cheapestSignals, _cheapestUntil, _lastSpec) = (snapshot.Offers, snapshot.Spot, DateTimeOffset.MaxValue, null);
+        }
         // The scheduler asks about one job across many nodes in a row: remember the last answer.
         if (ReferenceEquals(spec, _lastSpec) && market == _lastMarket) return _lastCheapest;
         var key = (spec.Resources.Cpus, spec.Resources.MemoryGiB, market, spec.Zones.Count == 0 ? "" : string.Join(',', spec.Zones));
-        if (!_cheapestFit.TryGetValue(key, out var c)) _cheapestFit[key] = c = Cheapest(spec, market, offers);
+        if (!_cheapestFit.TryGetValue(key, out var c)) _cheapestFit[key] = c = Cheapest(spec, market, snapshot);
         (_lastSpec, _lastMarket, _lastCheapest) = (spec, market, c);
         return c;
     }
 
-    private static decimal Cheapest(JobSpec spec, Market market, IReadOnlyList<Offer> offers)
+    private decimal Cheapest(JobSpec spec, Market market, ClusterSnapshot snapshot)
     {
         var c = 0m;
-        foreach (var o in offers)
-            if (Eligibility.ShapeAllows(spec, o) && o.PricePerHour(market) is { } p && (c == 0 || p < c)) c = p;
+        foreach (var o in snapshot.Offers)
+        {
+            if (!Eligibility.ShapeAllows(spec, o) || o.PricePerHour(market) is not { } p || (c != 0 && p >= c)) continue;
+            if (market == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown)
+            {
+                if (t + base.Options.SpotCooldown < _cheapestUntil) _cheapestUntil = t + base.Options.SpotCooldown;
+                continue;
+            }
+            c = p;
+        }
         return c;
     }
 
-    protected override bool MayPackOnto(JobView job, Node node) => _offers is null || PackingMismatch(job, node, _offers) is null;
+    protected override bool MayPackOnto(JobView job, Node node) => _snapshot is null || PackingMismatch(job, node, _snapshot) is null;
 
     protected override string? ExplainChoice(JobView job, Offer offer, Market market) => _explain.GetValueOrDefault(job.Id);
 

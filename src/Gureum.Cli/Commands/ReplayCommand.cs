@@ -27,7 +27,7 @@ internal static class ReplayCommand
         var seed = new Option<int>("--seed") { Description = "Seed (spot trace phases).", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write the JSON report here." };
         var report = new Option<string?>("--report") { Description = "Write the HTML report here." };
-        var schedule = new Option<string?>("--schedule") { Description = "Write <policy>.jobs.csv and <policy>.nodes.csv into this directory." };
+        var schedule = new Option<string?>("--schedule") { Description = "Write <policy>.jobs.csv, <policy>.nodes.csv and <policy>.events.csv (every decision with its reason) into this directory." };
         var fleet = new Option<string?>("--fleet") { Description = "Fixed fleet for 'static': TYPE[@ZONE]=COUNT,… from the catalog. Default: the trace's node list." };
         var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Count and report bad trace rows instead of stopping." };
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs (stated in the report)." };
@@ -81,7 +81,7 @@ internal static class ReplayCommand
             : SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(a.SpotTraces), loaded.Epoch, a.Seed);
         Console.Error.WriteLine($"loaded {jobs.Count} jobs, {offers.Count} offers in {sw.Elapsed.TotalSeconds:F1} s");
 
-        var options = new ReplayOptions();
+        var options = new ReplayOptions { KeepEvents = a.Schedule is not null };
         var results = new List<(ReplayOutcome Outcome, PolicyMetrics Metrics)>();
         foreach (var name in policyNames)
         {

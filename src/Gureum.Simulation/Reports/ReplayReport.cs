@@ -55,7 +55,9 @@ public static class ReplayReport
         File.WriteAllText(path, JsonSerializer.Serialize(doc, Json));
     }
 
-    /// <summary>Writes <c>DIR/&lt;policy&gt;.jobs.csv</c> and <c>DIR/&lt;policy&gt;.nodes.csv</c>.</summary>
+    /// <summary>Writes <c>DIR/&lt;policy&gt;.jobs.csv</c> and <c>DIR/&lt;policy&gt;.nodes.csv</c>, and
+    /// <c>DIR/&lt;policy&gt;.events.csv</c> (every decision and what happened, with its reason) when the
+    /// replay kept its events (<see cref="ReplayOptions.KeepEvents"/>).</summary>
     public static void WriteSchedule(string dir, ReplayOutcome o)
     {
         Directory.CreateDirectory(dir);
@@ -82,6 +84,13 @@ public static class ReplayReport
                 var changes = string.Join(';', b.PriceChanges.Select(c => $"{S(c.At)}@{c.Price.ToString(inv)}"));
                 w.WriteLine($"{b.NodeId},{Csv(b.Offer.Id)},{Csv(b.Offer.InstanceType)},{Csv(b.Offer.Zone)},{b.Market},{b.Offer.GpuCount},{b.Offer.GpuModel},{S(b.Start)},{S(b.End ?? o.End)},{b.BilledSeconds},{b.StartPrice.ToString(inv)},{b.BilledUsd.ToString("0.######", inv)},{changes}");
             }
+        }
+        if (o.Events.Count == 0) return;
+        using (var w = new StreamWriter(Path.Combine(dir, $"{o.Policy}.events.csv")))
+        {
+            w.WriteLine("at_s,kind,job_id,node_id,message");
+            foreach (var e in o.Events)
+                w.WriteLine($"{S(e.At)},{e.Kind},{Csv(e.JobId ?? "")},{Csv(e.NodeId ?? "")},{Csv(e.Message.Replace('\n', ' '))}");
         }
     }
 

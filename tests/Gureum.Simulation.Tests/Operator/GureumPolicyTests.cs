@@ -113,6 +113,14 @@ public sealed class GureumPolicyTests
         Assert.Equal(p.PredictSeconds(B.Job("new", 0, 1), B.T0).Estimate / 2.2, est.DurationSeconds.Estimate, 0);
         Assert.True(est.CostUsd.Estimate <= 1.20 * est.DurationSeconds.Estimate / 3600 + 1e-6);
     }
+    private static Core.Planning.ClusterSnapshot Snapshot(IReadOnlyList<Offer> offers, Core.Planning.SpotSignals? spot = null, double atS = 0) => new()
+    {
+        Now = B.T0.AddSeconds(atS), Pending = [], Running = System.Collections.Immutable.ImmutableSortedDictionary<long, JobView>.Empty, Nodes = [],
+        Offers = offers, Labs = new Dictionary<string, LabShare>(), Spot = spot ?? Core.Planning.SpotSignals.Empty,
+    };
+
+    private static JobView View(JobSpec spec) => new() { Seq = 1, Spec = spec, Status = JobStatus.Pending, QueuedSince = B.T0 };
+
     [Fact]
     public void PackingMismatch_CpuJobOnGpuNodeFarDearerThanItsCheapestFit_Refused()
     {
@@ -120,14 +128,34 @@ public sealed class GureumPolicyTests
         var cpu64 = B.Offer("cpu.64", null, 0, 2m, vcpus: 64, mem: 512);
         var cpu96 = B.Offer("cpu.96", null, 0, 18m, vcpus: 96, mem: 768);
         var policy = new GureumPolicy();
-        JobView View(JobSpec spec) => new() { Seq = 1, Spec = spec, Status = JobStatus.Pending, QueuedSince = B.T0 };
         var node = Node.Create("n1", gpu8, Market.OnDemand, NodeState.Ready, B.T0);
+        var snapshot = Snapshot([gpu8, cpu64, cpu96]);
         // 16 vCPUs fit the $2 CPU box: a $20 GPU node is 10× dearer.
-        Assert.NotNull(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 16, mem: 64)), node, [gpu8, cpu64, cpu96]));
+        Assert.NotNull(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 16, mem: 64)), node, snapshot));
         // 90 vCPUs fit only the $18 CPU box or the GPU node: 20 ≤ 1.25 × 18, allowed.
-        Assert.Null(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 90, mem: 64)), node, [gpu8, cpu64, cpu96]));
+        Assert.Null(policy.PackingMismatch(View(B.Job("c", 0, 3600, gpus: 0, cpus: 90, mem: 64)), node, snapshot));
         // GPU jobs are never refused by this rule.
-        Assert.Null(policy.PackingMismatch(View(B.Job("g", 0, 3600, gpus: 1, cpus: 4)), node, [gpu8, cpu64, cpu96]));
+        Assert.Null(policy.PackingMismatch(View(B.Job("g", 0, 3600, gpus: 1, cpus: 4)), node, snapshot));
+    }
+
+    [Fact]
+    public void PackingMismatch_CheapestSpotFitInCooldown_IsNotCounted_UntilTheCooldownEnds()
+    {
+        // Spot: the CPU box $2 in z-a, the GPU node $12 in z-b. A reclaim in z-a at t=0 hides the box
+        // for the 1-h cooldown: the GPU node is then the cheapest spot node the job can get.
+        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768);
+        var cpu96 = B.Offer("cpu.96", null, 0, 6m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var policy = new GureumPolicy();
+        var node = Node.Create("n1", gpu8, Market.Spot, NodeState.Ready, B.T0);
+        var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400));
+        var trouble = new Core.Planning.SpotSignals(Core.Planning.SpotSignals.Empty.LastTroubleByZoneModel.SetItem(Core.Planning.SpotSignals.Key("z-a", null), B.T0));
+        IReadOnlyList<Offer> offers = [gpu8, cpu96];
+        Assert.NotNull(policy.PackingMismatch(job, node, Snapshot(offers)));
+        Assert.Null(policy.PackingMismatch(job, node, Snapshot(offers, trouble, atS: 600)));
+        // Same offers and signals, later: the remembered answer must not outlive the cooldown.
+        var after = policy.PackingMismatch(job, node, Snapshot(offers, trouble, atS: 3600));
+        Assert.NotNull(after);
+        Assert.Contains("$2/h", after);
     }
 
     [Fact]
