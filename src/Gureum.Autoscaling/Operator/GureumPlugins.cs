@@ -46,7 +46,8 @@ public sealed class PredictedShortestFirstQueueSort(GureumPolicy policy) : IQueu
 /// <summary>
 /// Keeps a job off nodes the <c>gureum</c> policy would not buy for it: GPUs slower than
 /// <see cref="GureumOptions.MinSpeedRatio"/> × its reference when a fast enough offer exists, and
-/// spot nodes whose expected lost work exceeds <see cref="GureumOptions.MaxSpotLossOverhead"/>
+/// spot nodes where the expected run time with lost work exceeds the loss budget
+/// (<see cref="GureumOptions.MaxSpotLossOverhead"/> over the reference run time)
 /// (or whose risk its deadline cannot absorb), and, for jobs that need no GPU, GPU nodes far
 /// dearer than the cheapest node they fit (<see cref="GureumPolicy.PackingMismatch"/>).
 /// </summary>

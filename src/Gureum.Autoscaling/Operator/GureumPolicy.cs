@@ -16,8 +16,11 @@ public sealed record GureumOptions
     /// any offer it may use is (DESIGN.md's promise: no slower than the site's own cluster). Default 0.95.</summary>
     public double MinSpeedRatio { get; init; } = 0.95;
 
-    /// <summary>Spot is used only when expected work lost to reclaims adds at most this share to
-    /// the run time (protects JCT), unless the job wants spot only. Default 0.10.</summary>
+    /// <summary>Spot is used only when the expected run time including work lost to reclaims is at
+    /// most (1 + this) × the job's run time on its reference GPU — DESIGN.md's promise, no slower than
+    /// the site's own cluster — or on the offer's GPU when that one is slower; unless the job wants
+    /// spot only. A GPU faster than the reference thus lets a job that restarts from zero risk spot
+    /// when its expected cost is lower. Default 0.10.</summary>
     public double MaxSpotLossOverhead { get; init; } = 0.10;
 
     /// <summary>Trust λ in the idle-release prediction (learning-augmented ski rental, Purohit et
@@ -141,11 +144,12 @@ public sealed class GureumPolicy : ElasticPolicy
     private static bool Better(OfferEstimate e, OfferEstimate? than) =>
         than is not { } t || e.ExpectedUsd < t.ExpectedUsd - 1e-9 || (Math.Abs(e.ExpectedUsd - t.ExpectedUsd) <= 1e-9 && e.Speed > t.Speed);
 
-    /// <summary>Spot is acceptable when expected lost work is small, and for a deadline job when its
-    /// slack covers a full on-demand rerun after a loss.</summary>
+    /// <summary>Spot is acceptable when the expected run time with losses stays within the loss budget
+    /// (<see cref="GureumOptions.MaxSpotLossOverhead"/>, against the reference run time), and for a
+    /// deadline job when its slack covers a full on-demand rerun after a loss.</summary>
     private bool SpotAcceptable(JobView job, OfferEstimate e, DateTimeOffset now)
     {
-        if (e.LossOverhead > Options.MaxSpotLossOverhead) return false;
+        if (e.ExpectedHours > (1 + Options.MaxSpotLossOverhead) * e.WallHours * Math.Max(1, e.Speed)) return false;
         if (job.Spec.Deadline is { } dl)
         {
             var left = (dl - now).TotalHours;

@@ -139,6 +139,28 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Suitable_JobWithoutCheckpoint_LossBudgetIsAgainstTheReferenceRunTime()
+    {
+        // Hazard prior 1/12 per hour in every zone; past runs of this shape took 8–12 h, so the job's
+        // pessimistic run time (the predictor's high, taken from the policy itself) is about 10 h. On a
+        // V100 (the reference) the expected time with restarts from zero exceeds 1.1 × the reference
+        // run time; on an A100 (2.2×) the same expected losses fit within it, so spot is acceptable there.
+        var v100 = B.Offer("v100.1", "V100", 1, 3.06m, 0.90m, zone: "z-a");
+        var history = new HistoryDurationPredictor();
+        for (var i = 0; i < 20; i++) history.Observe(B.Job($"h{i}", 0, 0), TimeSpan.FromHours(8 + 4 * i / 19.0), B.T0);
+        var policy = new GureumPolicy(models: new OperatorModels(history));
+        var job = View(B.Job("j", 0, 10 * 3600));
+        var snapshot = Snapshot([v100, Fast]);
+        var refHours = policy.Models.PredictRemainingSeconds(job, B.T0).High / 3600;
+        double Expected(double speed) => (Math.Exp(refHours / speed / 12) - 1) * 12;
+        Assert.True(Expected(1) > 1.1 * refHours && Expected(2.2) <= 1.1 * refHours, $"high {refHours} h: the case no longer separates the rules");
+        var onV100 = policy.Suitable(job, Node.Create("n1", v100, Market.Spot, NodeState.Ready, B.T0), snapshot);
+        Assert.NotNull(onV100);
+        Assert.Contains("spot risk", onV100);
+        Assert.Null(policy.Suitable(job, Node.Create("n2", Fast, Market.Spot, NodeState.Ready, B.T0), snapshot));
+    }
+
+    [Fact]
     public void PackingMismatch_CheapestSpotFitInCooldown_IsNotCounted_UntilTheCooldownEnds()
     {
         // Spot: the CPU box $2 in z-a, the GPU node $12 in z-b. A reclaim in z-a at t=0 hides the box
