@@ -131,6 +131,10 @@ internal static class Migrations
         INSERT INTO job_wait_reasons (job_id, reason) SELECT id, wait_reason FROM jobs WHERE wait_reason IS NOT NULL AND status = 'Pending';
         UPDATE jobs SET wait_reason = NULL WHERE wait_reason IS NOT NULL;
         """,
+        // 4: the job row's old reason column, empty and unused since 3.
+        """
+        ALTER TABLE jobs DROP COLUMN wait_reason;
+        """,
     ];
 
     /// <summary>The newest schema version.</summary>

@@ -107,14 +107,15 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
-    public async Task MigrateAsync_FromVersion2_MovesPendingWaitReasonsToTheirTable()
+    public async Task MigrateAsync_FromVersion2_MovesPendingWaitReasonsToTheirTable_AndDropsTheOldColumn()
     {
         await SeedTenancyAsync(Store);
         await SubmitOkAsync(Store, Spec("j1"));
         await SubmitOkAsync(Store, Spec("j2"));
         // A version-2 database: reasons lived on the job row.
         await ExecRawAsync("DROP TABLE job_wait_reasons");
-        await ExecRawAsync("DELETE FROM schema_version WHERE version = 3");
+        await ExecRawAsync("ALTER TABLE jobs ADD COLUMN wait_reason TEXT NULL");
+        await ExecRawAsync("DELETE FROM schema_version WHERE version >= 3");
         await ExecRawAsync("UPDATE jobs SET wait_reason = 'waiting for 2×GPU: an old reason' WHERE id = 'j1'");
 
         var migrated = await OpenAsync();
@@ -122,7 +123,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(SchemaInfo.CurrentVersion, await migrated.GetSchemaVersionAsync(default));
         Assert.Equal("waiting for 2×GPU: an old reason", (await migrated.GetJobAsync("j1", default))!.WaitReason);
         Assert.Null((await migrated.GetJobAsync("j2", default))!.WaitReason);
-        Assert.Equal("0", (await QueryRawAsync("SELECT COUNT(*) FROM jobs WHERE wait_reason IS NOT NULL"))[0][0]);
+        // Version 4 drops the old column.
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => QueryRawAsync("SELECT wait_reason FROM jobs"));
     }
 
     [StoreFact]
