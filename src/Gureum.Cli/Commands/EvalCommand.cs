@@ -124,6 +124,9 @@ internal static class EvalCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>Services' share of time not serving (between a reclaimed run and its replacement), or "-" without services.</summary>
+    private static string Down(PolicyMetrics m) => m.ServicesCompleted == 0 ? "-" : (100 * m.ServiceDowntimeShare).ToString("0.00", CultureInfo.InvariantCulture) + " %";
+
     private static string F(double v, string fmt = "F3") => double.IsNaN(v) ? "n/a" : v.ToString(fmt, CultureInfo.InvariantCulture);
 
     private static void Print(List<TraceSection> sections, IReadOnlyList<DeadlineSettingResult> study, List<string> skipped)
@@ -131,9 +134,9 @@ internal static class EvalCommand
         if (AnsiConsole.Profile.Width < 180) AnsiConsole.Profile.Width = 180;
         foreach (var s in sections)
         {
-            var t = new Table { Title = new TableTitle(s.Name) }.AddColumns("policy", "cost $", "cost LB $", "cost/LB", "mean JCT s", "mean run s", "JCT/run", "p99 JCT", "mean wait s", "util", "lost runs", "done/total");
+            var t = new Table { Title = new TableTitle(s.Name) }.AddColumns("policy", "cost $", "cost LB $", "cost/LB", "mean JCT s", "mean run s", "JCT/run", "p99 JCT", "mean wait s", "util", "preempted runs", "svc down", "done/total");
             foreach (var m in s.Policies)
-                t.AddRow(m.Name, $"{m.CostUsd:F0}", $"{m.CostLowerBoundUsd:F0}", F(m.CostOverLb), $"{m.MeanJctS:F0}", $"{m.MeanRuntimeS:F0}", F(m.JctOverRuntime), $"{m.P99JctS:F0}", $"{m.MeanWaitS:F1}", F(m.GpuAllocUtilization), $"{m.Preemptions}", $"{m.JobsCompleted}/{m.JobsTotal}");
+                t.AddRow(m.Name, $"{m.CostUsd:F0}", $"{m.CostLowerBoundUsd:F0}", F(m.CostOverLb), $"{m.MeanJctS:F0}", $"{m.MeanRuntimeS:F0}", F(m.JctOverRuntime), $"{m.P99JctS:F0}", $"{m.MeanWaitS:F1}", F(m.GpuAllocUtilization), $"{m.Preemptions}", Down(m), $"{m.JobsCompleted}/{m.JobsTotal}");
             AnsiConsole.Write(t);
             var c = s.Checks;
             Console.WriteLine($"  checks {s.Name}: cost/cheapest baseline {F(c.CostVsCheapestBaseline)} ({(c.CheaperThanEveryBaseline ? "met" : "NOT met")}); JCT/best baseline {F(c.JctVsBestBaseline)} ({(c.JctNoWorse ? "met" : "NOT met")}); cost/LB {F(c.CostOverLb)} (≤1.3 {(c.CostWithinTarget ? "met" : "NOT met")}); JCT/run {F(c.JctOverRuntime)} (≤1.10 {(c.JctWithinTarget ? "met" : "NOT met")}); max lab wait/mean {F(c.MaxLabWaitOverMean)} over {c.Labs} labs (≤2 {(c.Fair ? "met" : "NOT met")})");
@@ -152,9 +155,9 @@ internal static class EvalCommand
         var sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Gureum eval</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}.no{color:#b00}.ok{color:#080}</style></head><body><h1>Gureum operator evaluation</h1>");
         foreach (var s in sections)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(s.Name)}</h2><p>{E(s.Source)} — <a href=\"{E(s.Name)}.html\">replay report with plots</a></p><table><tr><th>policy</th><th>cost $</th><th>cost LB $</th><th>cost/LB</th><th>mean JCT s</th><th>mean run s</th><th>JCT/run</th><th>p99 JCT s</th><th>mean wait s</th><th>util</th><th>lost runs</th></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(s.Name)}</h2><p>{E(s.Source)} — <a href=\"{E(s.Name)}.html\">replay report with plots</a></p><table><tr><th>policy</th><th>cost $</th><th>cost LB $</th><th>cost/LB</th><th>mean JCT s</th><th>mean run s</th><th>JCT/run</th><th>p99 JCT s</th><th>mean wait s</th><th>util</th><th>preempted runs</th><th>service downtime</th></tr>");
             foreach (var m in s.Policies)
-                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(m.Name)}</td><td>{m.CostUsd:F0}</td><td>{m.CostLowerBoundUsd:F0}</td><td>{F(m.CostOverLb)}</td><td>{m.MeanJctS:F0}</td><td>{m.MeanRuntimeS:F0}</td><td>{F(m.JctOverRuntime)}</td><td>{m.P99JctS:F0}</td><td>{m.MeanWaitS:F1}</td><td>{F(m.GpuAllocUtilization)}</td><td>{m.Preemptions}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(m.Name)}</td><td>{m.CostUsd:F0}</td><td>{m.CostLowerBoundUsd:F0}</td><td>{F(m.CostOverLb)}</td><td>{m.MeanJctS:F0}</td><td>{m.MeanRuntimeS:F0}</td><td>{F(m.JctOverRuntime)}</td><td>{m.P99JctS:F0}</td><td>{m.MeanWaitS:F1}</td><td>{F(m.GpuAllocUtilization)}</td><td>{m.Preemptions}</td><td>{Down(m)}</td></tr>");
             var c = s.Checks;
             string Mark(bool ok) => ok ? "<span class=ok>met</span>" : "<span class=no>not met</span>";
             sb.Append(CultureInfo.InvariantCulture, $"</table><ul><li>cost ÷ cheapest baseline {F(c.CostVsCheapestBaseline)}: {Mark(c.CheaperThanEveryBaseline)}</li><li>mean JCT ÷ best baseline {F(c.JctVsBestBaseline)}: {Mark(c.JctNoWorse)}</li><li>cost ÷ LB {F(c.CostOverLb)} (≤ 1.3): {Mark(c.CostWithinTarget)}</li><li>mean JCT ÷ mean run time {F(c.JctOverRuntime)} (≤ 1.10): {Mark(c.JctWithinTarget)}</li><li>largest lab mean wait ÷ mean wait {F(c.MaxLabWaitOverMean)} over {c.Labs} labs (≤ 2): {Mark(c.Fair)}</li></ul>");
