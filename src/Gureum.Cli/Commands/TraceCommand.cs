@@ -36,10 +36,11 @@ internal static class TraceCommand
         var labs = new Option<int>("--labs") { Description = "Number of labs.", DefaultValueFactory = _ => d.Labs };
         var users = new Option<int>("--users-per-lab") { Description = "Users per lab.", DefaultValueFactory = _ => d.UsersPerLab };
         var ckpt = new Option<double>("--checkpoint-share") { Description = "Share of jobs that checkpoint (every 30 min).", DefaultValueFactory = _ => d.CheckpointShare };
+        var services = new Option<double>("--service-share") { Description = "Share of jobs that are services (a preemption loses no work; run time = lifetime).", DefaultValueFactory = _ => d.ServiceShare };
         var constraint = new Option<double>("--model-constraint-share") { Description = "Share of GPU jobs requiring one GPU model (V100, A100 or H100).", DefaultValueFactory = _ => d.GpuModelConstraintShare };
         var limit = new Option<double?>("--time-limit-factor") { Description = "Give every job a time limit of run time × U[1, factor], rounded up to a minute." };
         var cmd = new Command("generate", "Write a synthetic workload as Gureum CSV (deterministic for a seed).");
-        foreach (var o in new Option[] { jobs, output, seed, arrival, rate, dist, median, mix, labs, users, ckpt, constraint, limit }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { jobs, output, seed, arrival, rate, dist, median, mix, labs, users, ckpt, services, constraint, limit }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var n = parse.GetValue(jobs);
@@ -68,6 +69,7 @@ internal static class TraceCommand
                 Labs = AtLeastOne(parse.GetValue(labs), "--labs"),
                 UsersPerLab = AtLeastOne(parse.GetValue(users), "--users-per-lab"),
                 CheckpointShare = Share(parse.GetValue(ckpt), "--checkpoint-share"),
+                ServiceShare = Share(parse.GetValue(services), "--service-share"),
                 GpuModelConstraintShare = Share(parse.GetValue(constraint), "--model-constraint-share"),
                 TimeLimitFactor = parse.GetValue(limit) is { } f
                     ? (f >= 1 && double.IsFinite(f) ? f : throw new CliException($"--time-limit-factor {f.ToString(Inv)} is below 1.", "Give a factor ≥ 1, e.g. --time-limit-factor 3."))

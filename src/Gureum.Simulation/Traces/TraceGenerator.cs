@@ -60,6 +60,8 @@ public static class TraceGenerator
             var model = o.ConstrainedModels.Count > 0 ? o.ConstrainedModels[rng.Next(o.ConstrainedModels.Count)] : null;
             var checkpoints = rng.NextDouble() < o.CheckpointShare;
             var limitFactor = 1 + rng.NextDouble() * ((o.TimeLimitFactor ?? 1) - 1);
+            // Drawn only when asked for, so traces generated without services stay as they were.
+            var service = o.ServiceShare > 0 && rng.NextDouble() < o.ServiceShare;
 
             var resources = milli == 0
                 ? new ResourceRequest(0, 0, o.CpuOnlyCpus, o.CpuOnlyMemoryGiB)
@@ -75,7 +77,8 @@ public static class TraceGenerator
                 Duration = duration,
                 Resources = resources,
                 GpuModels = milli > 0 && constrained && model is not null ? [model] : [],
-                CheckpointInterval = checkpoints ? TimeSpan.FromSeconds(o.CheckpointIntervalSeconds) : null,
+                CheckpointInterval = checkpoints && !service ? TimeSpan.FromSeconds(o.CheckpointIntervalSeconds) : null,
+                Kind = service ? JobKind.Service : JobKind.Batch,
                 TimeLimit = o.TimeLimitFactor is null ? null : TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling(seconds * limitFactor / 60 - 1e-9))),
             };
         }

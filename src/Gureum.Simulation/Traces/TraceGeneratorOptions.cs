@@ -110,6 +110,10 @@ public sealed record TraceGeneratorOptions
     /// <summary>Share of jobs that checkpoint every <see cref="CheckpointIntervalSeconds"/>. Default 0 (none).</summary>
     public double CheckpointShare { get; init; }
 
+    /// <summary>Share of jobs that are services (<see cref="Core.Domain.JobKind.Service"/>: a preemption loses no
+    /// work; their run time is their lifetime); a service does not checkpoint. Default 0 (none).</summary>
+    public double ServiceShare { get; init; }
+
     /// <summary>Checkpoint interval in seconds. Default 1,800.</summary>
     public double CheckpointIntervalSeconds { get; init; } = 1800;
 
@@ -144,6 +148,7 @@ public sealed record TraceGeneratorOptions
         Check(GpuModelConstraintShare is >= 0 and <= 1, nameof(GpuModelConstraintShare), "must be within [0, 1].");
         Check(GpuModelConstraintShare == 0 || ConstrainedModels.Count > 0, nameof(ConstrainedModels), "must not be empty when GpuModelConstraintShare > 0.");
         Check(CheckpointShare is >= 0 and <= 1, nameof(CheckpointShare), "must be within [0, 1].");
+        Check(ServiceShare is >= 0 and <= 1, nameof(ServiceShare), "must be within [0, 1].");
         Check(CheckpointIntervalSeconds > 0, nameof(CheckpointIntervalSeconds), "must be > 0.");
         Check(TimeLimitFactor is null || TimeLimitFactor >= 1, nameof(TimeLimitFactor), "must be ≥ 1 when set.");
         _ = Traces.GpuMix.Parse(GpuMix);

@@ -79,7 +79,7 @@ public sealed class GureumCsvTests
     [Fact]
     public void Write_GeneratedTrace_RoundTrips()
     {
-        var options = new TraceGeneratorOptions { Jobs = 2000, Seed = 3, CheckpointShare = 0.5, GpuModelConstraintShare = 0.5, TimeLimitFactor = 2 };
+        var options = new TraceGeneratorOptions { Jobs = 2000, Seed = 3, CheckpointShare = 0.5, ServiceShare = 0.2, GpuModelConstraintShare = 0.5, TimeLimitFactor = 2 };
         var jobs = TraceGenerator.Generate(options).ToList();
         using var dir = new TempTrace();
         var path = Path.Combine(dir.Dir, "gen.csv");

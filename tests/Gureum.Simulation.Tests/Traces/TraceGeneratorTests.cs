@@ -1,3 +1,4 @@
+using Gureum.Core.Domain;
 using Gureum.Simulation.Traces;
 
 namespace Gureum.Simulation.Tests.Traces;
@@ -108,6 +109,18 @@ public sealed class TraceGeneratorTests
             Assert.Equal(0, limit.Ticks % TimeSpan.TicksPerMinute);
             Assert.InRange(limit, j.Duration!.Value, j.Duration.Value * 2 + TimeSpan.FromMinutes(1));
         });
+    }
+
+    [Fact]
+    public void Generate_ServiceShare_ServicesDoNotCheckpoint_AndNoShareLeavesTheTraceAsItWas()
+    {
+        var plain = new TraceGeneratorOptions { Jobs = 10_000, Seed = 5, CheckpointShare = 0.5 };
+        var jobs = TraceGenerator.Generate(plain with { ServiceShare = 0.25 }).ToList();
+
+        Assert.InRange(jobs.Count(j => j.Kind == JobKind.Service) / 10_000.0, 0.23, 0.27);
+        Assert.All(jobs.Where(j => j.Kind == JobKind.Service), j => Assert.Null(j.CheckpointInterval));
+        Assert.Equal(TraceGenerator.Generate(plain).ToList(), TraceGenerator.Generate(plain with { ServiceShare = 0 }).ToList());
+        Assert.All(TraceGenerator.Generate(plain).Take(1000), j => Assert.Equal(JobKind.Batch, j.Kind));
     }
 
     [Theory]
