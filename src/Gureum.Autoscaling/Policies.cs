@@ -173,6 +173,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             else if (wake is null || due < wake) wake = due;
         }
         EndDecision(snapshot, actions);
+        if (NextWake(snapshot) is { } again && again > snapshot.Now && (wake is null || again < wake)) wake = again;
         return new AutoscaleDecision(actions, wake)
         {
             WaitingFor = waitingFor,
@@ -185,6 +186,10 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 
     /// <summary>Called last in every <see cref="Decide"/> with the capacity actions decided; it may add more (e.g. preemptions).</summary>
     protected virtual void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions) { }
+
+    /// <summary>When the policy wants to decide again even if nothing happens (e.g. to re-check
+    /// running work), or null; called after <see cref="EndDecision"/>.</summary>
+    protected virtual DateTimeOffset? NextWake(ClusterSnapshot snapshot) => null;
 
     /// <summary>Why a node was bought for a job (the provision action's reason), or null for the default.</summary>
     protected virtual string? ExplainChoice(JobView job, Offer offer, Market market) => null;

@@ -39,6 +39,18 @@ public sealed record GureumOptions
     /// node alive after the GPU jobs it was bought for have ended). Default 1.25.</summary>
     public double CpuOnGpuNodeMaxPriceRatio { get; init; } = 1.25;
 
+    /// <summary>A running service (<see cref="JobKind.Service"/>) alone on its node is moved to a new
+    /// node when that is expected to cost at least this share less over its predicted remaining life,
+    /// boot of the new node included (a service loses no work by moving, only the boot and restart
+    /// as downtime). Default 0.25; 0 or less turns moving off.</summary>
+    public double ServiceMoveMinSaving { get; init; } = 0.25;
+
+    /// <summary>How often running services are checked for a cheaper place. Default 10 min.</summary>
+    public TimeSpan ServiceMoveCheckEvery { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Most services moved in one decision (bounds churn). Default 20.</summary>
+    public int MaxServiceMovesPerDecision { get; init; } = 20;
+
     /// <summary>Restart overhead assumed in lost-work estimates (replay default). Default 30 s.</summary>
     public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -68,6 +80,9 @@ public sealed class GureumPolicy : ElasticPolicy
     private Market _lastMarket;
     private decimal _lastCheapest;
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
+    private readonly Dictionary<(ShapeKey, string), (Offer Offer, Market Market)?> _bestPlace = [];
+    private DateTimeOffset _nextMoveCheck = DateTimeOffset.MinValue;
+    private IReadOnlyList<PlanAction> _scheduled = [];
     private int _idleNodes;
 
     public GureumPolicy(GureumOptions? options = null, OperatorModels? models = null) : base((options ?? new GureumOptions()).Elastic)
@@ -90,6 +105,7 @@ public sealed class GureumPolicy : ElasticPolicy
     {
         Models.Observe(snapshot);
         Models.Starting(snapshot, scheduled.Actions);
+        _scheduled = scheduled.Actions;
         _snapshot = snapshot;
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
         _waitingByShape.Clear();
@@ -272,8 +288,14 @@ public sealed class GureumPolicy : ElasticPolicy
     /// deadline jobs off spot when their slack no longer covers a loss.</summary>
     protected override void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions)
     {
-        foreach (var a in actions) if (a is TerminateNode t) Models.ReleasedByPolicy(t.NodeId);
         Dictionary<string, Node>? byId = null;
+        if (Options.ServiceMoveMinSaving > 0 && snapshot.Now >= _nextMoveCheck)
+        {
+            _nextMoveCheck = snapshot.Now + Options.ServiceMoveCheckEvery;
+            byId = snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+            MoveServices(snapshot, actions, byId);
+        }
+        foreach (var a in actions) if (a is TerminateNode t) Models.ReleasedByPolicy(t.NodeId);
         foreach (var j in snapshot.Running.Values)
         {
             if (j.Spec.Deadline is not { } dl || !j.Spec.KeepsWorkOnPreemption || j.Spec.Spot == SpotPreference.Always || j.Placements.Count == 0) continue;
@@ -281,6 +303,61 @@ public sealed class GureumPolicy : ElasticPolicy
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Market != Market.Spot) continue;
             if (Suitable(j, node, snapshot) is { } why)
                 actions.Add(new PreemptJob(j.Id, $"deadline {dl:u}: slack no longer covers a spot loss ({why}); moving to on-demand"));
+        }
+    }
+
+    /// <summary>While services run or wait, decide again at the next service check (a replay decides only
+    /// when something happens; a long-lived service alone would never be reconsidered).</summary>
+    protected override DateTimeOffset? NextWake(ClusterSnapshot snapshot)
+    {
+        if (Options.ServiceMoveMinSaving <= 0) return null;
+        foreach (var j in snapshot.Running.Values) if (j.Spec.Kind == JobKind.Service) return _nextMoveCheck;
+        foreach (var j in snapshot.Pending) if (j.Spec.Kind == JobKind.Service) return _nextMoveCheck; // about to run
+        return null;
+    }
+
+    /// <summary>
+    /// Moves running services to cheaper capacity (SkyServe's re-placement of spot replicas, Karpenter's
+    /// replace-consolidation): a service alone on its node whose predicted remaining life there costs
+    /// at least <see cref="GureumOptions.ServiceMoveMinSaving"/> more than on the best new node now
+    /// (boot included; spot offers in cooldown are not candidates) is preempted, its node released and
+    /// the replacement bought in the same decision. A service keeps its work, so the move costs only
+    /// downtime: the replacement's boot plus the restart overhead. Typical case: a service that fell
+    /// back to on-demand or a dearer zone while its cheap spot zone was in cooldown.
+    /// </summary>
+    private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
+    {
+        _bestPlace.Clear();
+        var busy = new HashSet<string>(StringComparer.Ordinal);
+        // Leave alone what this decision already touches: preempted jobs, nodes released or being
+        // started on.
+        foreach (var a in _scheduled.Concat(actions))
+        {
+            if (a is PreemptJob p) busy.Add(p.JobId);
+            else if (a is TerminateNode t) busy.Add(t.NodeId);
+            else if (a is StartJob st) foreach (var pl in st.Placements) busy.Add(pl.NodeId);
+        }
+        var moves = 0;
+        foreach (var j in snapshot.Running.Values)
+        {
+            if (moves >= Options.MaxServiceMovesPerDecision) break;
+            if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
+            if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
+            var key = (ShapeKey.Of(j.Spec), j.Spec.ReferenceGpu);
+            if (!_bestPlace.TryGetValue(key, out var place))
+                _bestPlace[key] = place = Best(j, snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
+            if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
+            var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
+            var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
+            var stayUsd = stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours; // already booted
+            var move = CostModel.Estimate(j.Spec, rem, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
+            if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
+            var why = $"service {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
+            actions.Add(new PreemptJob(j.Id, why));
+            actions.Add(new TerminateNode(node.Id, $"released: {why}"));
+            actions.Add(new ProvisionNode(to.Offer, to.Market, $"bought for {j.Id}: {why}") { ForJobs = [j.Id] });
+            busy.Add(node.Id);
+            moves++;
         }
     }
 }

@@ -84,6 +84,30 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public async Task Replay_ServiceFellBackToDearerZone_MovesBackAfterTheCooldown_LosingNoWork()
+    {
+        // V100 spot: z-a $0.90/h, z-b $2.00/h. A 20-hour service starts in z-a; z-a reclaims it at
+        // 1,800 s and is then in cooldown for an hour, so the replacement goes to z-b. Once the
+        // cooldown is over a service check moves it back to z-a (> 25% cheaper for the life left).
+        var a = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 0.90m, zone: "z-a");
+        var b = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 2.00m, zone: "z-b");
+        var service = B.Job("s", 0, 20 * 3600) with { Kind = JobKind.Service };
+        var spot = new ScriptedSpotMarket(new() { ["z-a"] = [1800] });
+        var o = await B.Run("gureum", [service], [a, b], spot: spot, options: new ReplayOptions { KeepEvents = true });
+
+        var runs = o.Runs["s"];
+        Assert.Equal([RunOutcome.NodeLost, RunOutcome.Preempted, RunOutcome.Completed], runs.Select(r => r.Outcome));
+        Assert.Equal(["z-a", "z-b", "z-a"], runs.Select(r => o.Bills.Single(bl => bl.NodeId == r.NodeIds).Offer.Zone));
+        Assert.InRange((runs[1].End - B.T0).TotalSeconds, 1800 + 3600, 1800 + 3600 + 600 + 1); // the first check after the cooldown
+        var moved = Assert.Single(o.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+        Assert.Contains("moves to cheaper capacity", moved.Message);
+        // No work lost: the runs served 20 h in all, plus a restart overhead for each of the two restarts.
+        Assert.Equal(20 * 3600 + 2 * 30, runs.Sum(r => (r.End - r.Start).TotalSeconds), 3);
+        var m = ReplayMetrics.Compute(o);
+        Assert.True((double)m.CostUsd < 2.00 * 20, $"cost {m.CostUsd}: staying in z-b would cost more than $40");
+    }
+
+    [Fact]
     public async Task Replay_ExplainsEveryPurchaseWithExpectedCost()
     {
         var jobs = Enumerable.Range(0, 5).Select(i => B.Job($"j{i}", i * 60, 600)).ToList();
