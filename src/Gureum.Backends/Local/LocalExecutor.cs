@@ -464,7 +464,9 @@ public sealed partial class LocalExecutor : IRecoverableExecutor, IAsyncDisposab
     /// </summary>
     public LocalRunInfo? GetRun(string jobId)
     {
-        if (_runs.TryGetValue(jobId, out var run)) return Info(run.JobId, run.Attempt, run.RunDir, run.WorkDir, run.Ended.Task.IsCompleted);
+        // Ended once finishing began: the observer hears of the exit before the run is forgotten,
+        // and the exit code is on disk by then.
+        if (_runs.TryGetValue(jobId, out var run)) return Info(run.JobId, run.Attempt, run.RunDir, run.WorkDir, run.Ended.Task.IsCompleted || Volatile.Read(ref run.Finished) == 1);
         var jobDir = JobDirectory(jobId);
         if (!Directory.Exists(jobDir)) return null;
         var latest = Directory.GetDirectories(jobDir, "attempt-*")
