@@ -187,6 +187,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
     /// <summary>Called last in every <see cref="Decide"/> with the capacity actions decided; it may add more (e.g. preemptions).</summary>
     protected virtual void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions) { }
 
+    /// <summary>When the spot cooldown of an offer's zone and GPU model ends (a reclaim or failed
+    /// request less than <see cref="ElasticOptions.SpotCooldown"/> ago), or null when it has none.</summary>
+    protected DateTimeOffset? SpotCooldownUntil(ClusterSnapshot snapshot, Offer offer) =>
+        snapshot.Spot.LastTrouble(offer.Zone, offer.GpuModel) is { } t && snapshot.Now - t < options.SpotCooldown ? t + options.SpotCooldown : null;
+
     /// <summary>When the policy wants to decide again even if nothing happens (e.g. to re-check
     /// running work), or null; called after <see cref="EndDecision"/>.</summary>
     protected virtual DateTimeOffset? NextWake(ClusterSnapshot snapshot) => null;
@@ -269,8 +274,7 @@ public sealed class SpotFallbackPolicy(ElasticOptions? options = null) : Elastic
         var job = view.Spec;
         if (job.Spot != SpotPreference.Never && MayUse(view, Market.Spot))
         {
-            var calm = snapshot.Offers.Where(o =>
-                snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is not { } t || snapshot.Now - t >= Options.SpotCooldown);
+            var calm = snapshot.Offers.Where(o => SpotCooldownUntil(snapshot, o) is null);
             if (Cheapest(job, calm, Market.Spot, hasCapacity) is { } spot) return (spot, Market.Spot);
             if (job.Spot == SpotPreference.Always) return null;
         }

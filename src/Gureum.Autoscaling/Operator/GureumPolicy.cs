@@ -80,7 +80,6 @@ public sealed class GureumPolicy : ElasticPolicy
     private Market _lastMarket;
     private decimal _lastCheapest;
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
-    private readonly Dictionary<(ShapeKey, string), (Offer Offer, Market Market)?> _bestPlace = [];
     private DateTimeOffset _nextMoveCheck = DateTimeOffset.MinValue;
     private IReadOnlyList<PlanAction> _scheduled = [];
     private int _idleNodes;
@@ -145,7 +144,7 @@ public sealed class GureumPolicy : ElasticPolicy
             foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
             {
                 if (!Eligibility.Allows(spec, o, m) || TooDearForCpuJob(spec, o, m, snapshot, out _, out _)) continue;
-                if (m == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown) continue;
+                if (m == Market.Spot && SpotCooldownUntil(snapshot, o) is not null) continue;
                 var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
                 if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, snapshot), snapshot.Now)) continue;
@@ -252,9 +251,9 @@ public sealed class GureumPolicy : ElasticPolicy
         foreach (var o in snapshot.Offers)
         {
             if (!Eligibility.ShapeAllows(spec, o) || o.PricePerHour(market) is not { } p || (c != 0 && p >= c)) continue;
-            if (market == Market.Spot && snapshot.Spot.LastTrouble(o.Zone, o.GpuModel) is { } t && snapshot.Now - t < base.Options.SpotCooldown)
+            if (market == Market.Spot && SpotCooldownUntil(snapshot, o) is { } until)
             {
-                if (t + base.Options.SpotCooldown < _cheapestUntil) _cheapestUntil = t + base.Options.SpotCooldown;
+                if (until < _cheapestUntil) _cheapestUntil = until;
                 continue;
             }
             c = p;
@@ -327,7 +326,7 @@ public sealed class GureumPolicy : ElasticPolicy
     /// </summary>
     private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
-        _bestPlace.Clear();
+        var bestPlace = new Dictionary<(ShapeKey, string), (Offer Offer, Market Market)?>();
         var busy = new HashSet<string>(StringComparer.Ordinal);
         // Leave alone what this decision already touches: preempted jobs, nodes released or being
         // started on.
@@ -344,8 +343,8 @@ public sealed class GureumPolicy : ElasticPolicy
             if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = (ShapeKey.Of(j.Spec), j.Spec.ReferenceGpu);
-            if (!_bestPlace.TryGetValue(key, out var place))
-                _bestPlace[key] = place = Best(j, snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
+            if (!bestPlace.TryGetValue(key, out var place))
+                bestPlace[key] = place = Best(j, snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
             if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
             var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
             var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
