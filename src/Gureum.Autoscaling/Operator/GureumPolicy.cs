@@ -330,8 +330,9 @@ public sealed class GureumPolicy : ElasticPolicy
         // Next use: by the jobs that may start alone on it (at least half its GPUs, see
         // OversizedNodeMaxCostRatio), shared with the idle nodes of its size.
         var g = node.Offer.GpuCount;
-        var rate = g <= 1 || Options.OversizedNodeMaxCostRatio <= 0 ? Models.ArrivalsPerHour(snapshot.Now) : Models.ArrivalsPerHour(snapshot.Now, g * 500, g * 1000);
-        var idle = g <= 1 || Options.OversizedNodeMaxCostRatio <= 0 ? _idleNodes : _idleBySize.GetValueOrDefault(g);
+        var bySize = g >= 1 && Options.OversizedNodeMaxCostRatio > 0;
+        var rate = bySize ? Models.ArrivalsPerHour(snapshot.Now, g == 1 ? 1 : g * 500, g * 1000) : Models.ArrivalsPerHour(snapshot.Now);
+        var idle = bySize ? _idleBySize.GetValueOrDefault(g) : _idleNodes;
         var y = rate > 0 ? TimeSpan.FromHours(Math.Max(1, idle) / rate) : TimeSpan.MaxValue;
         var keep = y >= b ? b * lambda : b / lambda;
         return (keep, $"ski rental: idle {keep.TotalMinutes:0.#} min (break-even {b.TotalMinutes:0.#} min, next use predicted in {(y == TimeSpan.MaxValue ? "never" : $"{y.TotalMinutes:0.#} min")}, trust {lambda:0.##}; worst case {1 + 1 / lambda:0.#}× optimal)");
