@@ -94,7 +94,7 @@ public sealed class GureumPolicy : ElasticPolicy
     private int _idleNodes;
     private readonly Dictionary<int, int> _idleBySize = [];
     private readonly Dictionary<long, double> _aloneBest = [];
-    private DateTimeOffset _snapshotAt;
+    private DateTimeOffset _aloneBestAt;
     private ClusterSnapshot? _pendingFor;
     private readonly Dictionary<ShapeKey, int> _pendingByShape = [];
 
@@ -233,7 +233,7 @@ public sealed class GureumPolicy : ElasticPolicy
     {
         var spec = job.Spec;
         if (spec.Resources.Nodes > 1 || CostModel.CopiesThatFit(spec.Resources, node.Offer) < 2) return null;
-        if (_snapshotAt != snapshot.Now) { _aloneBest.Clear(); _snapshotAt = snapshot.Now; }
+        if (_aloneBestAt != snapshot.Now) { _aloneBest.Clear(); _aloneBestAt = snapshot.Now; }
         if (!_aloneBest.TryGetValue(job.Seq, out var best))
             _aloneBest[job.Seq] = best = Best(job, snapshot, null, out _, alone: true) is { } b ? b.ExpectedUsd : double.PositiveInfinity;
         var rem = Models.PredictRemainingSeconds(job, snapshot.Now).Estimate;

@@ -22,6 +22,8 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private readonly HashSet<string> _releasedByUs = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, DateTimeOffset> _trouble = new Dictionary<string, DateTimeOffset>();
     private readonly Queue<(DateTimeOffset At, int MilliGpus)> _arrivals = new();
+    private readonly Dictionary<(int, int), int> _rangeCounts = [];
+    private DateTimeOffset _rangeCountsAt;
     private long _maxSeq = -1;
     private DateTimeOffset? _prevNow;
     private readonly Dictionary<long, Interval> _predictions = [];
@@ -81,10 +83,12 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     /// <paramref name="minMilliGpus"/> and <paramref name="maxMilliGpus"/> GPUs per node (milli).</summary>
     public double ArrivalsPerHour(DateTimeOffset now, int minMilliGpus, int maxMilliGpus)
     {
+        if (_rangeCountsAt != now) { _rangeCounts.Clear(); _rangeCountsAt = now; }
+        if (_rangeCounts.TryGetValue((minMilliGpus, maxMilliGpus), out var cached)) return cached;
         Trim(now);
         var n = 0;
         foreach (var (_, m) in _arrivals) if (m >= minMilliGpus && m <= maxMilliGpus) n++;
-        return n;
+        return _rangeCounts[(minMilliGpus, maxMilliGpus)] = n;
     }
 
     private void Trim(DateTimeOffset now)
@@ -132,7 +136,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
             if (j.Seq > _maxSeq)
             {
                 _maxSeq = j.Seq;
-                if (j.Spec.Resources.MilliGpusPerNode > 0) _arrivals.Enqueue((j.Spec.SubmitTime, j.Spec.Resources.MilliGpusPerNode));
+                if (j.Spec.Resources.MilliGpusPerNode > 0) { _arrivals.Enqueue((j.Spec.SubmitTime, j.Spec.Resources.MilliGpusPerNode)); _rangeCounts.Clear(); }
             }
         }
         foreach (var j in s.Running.Values) if (j.Seq > _maxSeq) _maxSeq = j.Seq;
