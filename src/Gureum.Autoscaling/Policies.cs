@@ -122,6 +122,9 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             if (n.IsInFlight) virtualNodes.Add(n);
         }
         bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
+        var inFlight = virtualNodes.Count;
+        var needed = new bool[inFlight]; // booting nodes some waiting job is packed into
+        var allSeen = true; // every waiting job had its chance to claim a booting node
 
         var requested = 0;
         var waitingFor = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
@@ -131,11 +134,13 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var boughtFor = new Dictionary<int, List<string>>();
         foreach (var w in scheduled.Waiting)
         {
-            if (requested >= options.MaxProvisionPerDecision) break;
+            if (requested >= options.MaxProvisionPerDecision) { allSeen = false; break; }
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
+            if (job.Resources.Nodes > 1) allSeen = false; // a gang does not pack: its booting nodes are not tracked here
             if (PackInto(virtualNodes, w.Job, out var into))
             {
+                if (into < inFlight) needed[into] = true;
                 waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, _booting, boughtNow, into);
                 boughtFor.GetValueOrDefault(into)?.Add(w.Job.Id);
                 continue;
@@ -155,6 +160,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             }
             waitingFor[w.Job.Id] = WaitExplanations.Buying(choice.Offer, choice.Market, job.Resources.Nodes, snapshot.Now);
         }
+
+        if (ReleaseUnneededBooting && allSeen)
+            for (var i = 0; i < inFlight; i++)
+                if (!needed[i] && !virtualNodes.Nodes[i].Fixed)
+                    actions.Add(new TerminateNode(virtualNodes.Nodes[i].Id, "booting, but no waiting job needs it any more (the job it was bought for started elsewhere): released before it bills longer"));
 
         DateTimeOffset? wake = null;
         for (var i = 0; i < ctx.NodeCount; i++)
@@ -180,6 +190,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             Otherwise = $"no offer it may use can be bought now (offer capacity limits, spot cooldown or the policy's choice), or this decision already requested its limit of {options.MaxProvisionPerDecision} nodes; reconsidered at every decision",
         };
     }
+
+    /// <summary>Whether a booting node that no waiting job is packed into is released at once (its
+    /// job started elsewhere first) instead of booting into an idle node. Default: no (Cluster
+    /// Autoscaler and SkyPilot let it boot).</summary>
+    protected virtual bool ReleaseUnneededBooting => false;
 
     /// <summary>Called first in every <see cref="Decide"/> (learning policies observe the snapshot here).</summary>
     protected virtual void BeginDecision(ClusterSnapshot snapshot, SchedulingResult scheduled) { }

@@ -313,6 +313,9 @@ public sealed class GureumPolicy : ElasticPolicy
 
     protected override bool MayPackOnto(JobView job, Node node) => _snapshot is null || PackingMismatch(job, node, _snapshot) is null;
 
+    /// <summary>A booting node whose job started elsewhere first is released at once.</summary>
+    protected override bool ReleaseUnneededBooting => true;
+
     protected override string? ExplainChoice(JobView job, Offer offer, Market market) => _explain.GetValueOrDefault(job.Id);
 
     /// <summary>

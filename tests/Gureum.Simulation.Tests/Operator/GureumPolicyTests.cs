@@ -202,6 +202,23 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Decide_BootingNodeNoWaitingJobNeeds_GureumReleasesIt_BaselineLetsItBoot()
+    {
+        var booting = Node.Create("boot1", Fast, Market.OnDemand, NodeState.Booting, B.T0);
+        var idle = Snapshot([Fast]) with { Nodes = [booting] };
+        var released = PolicyCatalog.CreateGureum().Decide(idle).Actions.OfType<Core.Planning.TerminateNode>().ToList();
+        Assert.Equal(["boot1"], released.Select(r => r.NodeId));
+        Assert.Contains("no waiting job needs it", released[0].Reason);
+        Assert.Empty(PolicyCatalog.Create("reactive").Decide(idle).Actions.OfType<Core.Planning.TerminateNode>());
+
+        // A waiting job that fits it keeps it: no release, and nothing new bought.
+        var waiting = idle with { Pending = [View(B.Job("w", 0, 3600, cpus: 4, mem: 16))] };
+        var plan = PolicyCatalog.CreateGureum().Decide(waiting);
+        Assert.Empty(plan.Actions.OfType<Core.Planning.TerminateNode>());
+        Assert.Empty(plan.Actions.OfType<Core.Planning.ProvisionNode>());
+    }
+
+    [Fact]
     public void PackingMismatch_CpuJobOnGpuNodeFarDearerThanItsCheapestFit_Refused()
     {
         var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, vcpus: 96, mem: 768);
