@@ -65,15 +65,20 @@ public static class ReplayReport
         string S(DateTimeOffset t) => (t - o.Start).TotalSeconds.ToString("0.###", inv);
         using (var w = new StreamWriter(Path.Combine(dir, $"{o.Policy}.jobs.csv")))
         {
-            w.WriteLine("job_id,lab,submit_s,runtime_s,reference_gpu,gpus,gpu_milli,nodes,status,run,start_s,end_s,node_id,gpu_model,outcome");
+            w.WriteLine("job_id,lab,submit_s,runtime_s,reference_gpu,gpus,gpu_milli,nodes,status,run,start_s,end_s,node_id,gpu_model,outcome,cpus,mem_gib,kind,keeps_work,lb_spot_usd,lb_ondemand_usd");
+            var lb = new LowerBounds(o.UsableOffers);
             foreach (var j in o.Jobs)
             {
                 var r = j.Spec.Resources;
                 var prefix = $"{Csv(j.Id)},{Csv(j.Spec.Lab)},{S(j.Spec.SubmitTime)},{(j.Spec.Duration ?? TimeSpan.Zero).TotalSeconds.ToString("0.###", inv)},{j.Spec.ReferenceGpu},{r.Gpus},{r.GpuMilli},{r.Nodes},{j.Status}";
+                // The job's own figures, repeated on each of its rows: shape, whether a preemption
+                // keeps its work, and its share of the report's cost lower bounds (0 when unschedulable).
+                var bounded = j.Status != JobStatus.Unschedulable;
+                var suffix = string.Create(inv, $"{r.Cpus},{r.MemoryGiB},{j.Spec.Kind},{(j.Spec.KeepsWorkOnPreemption ? "true" : "false")},{(bounded ? lb.Cost(j.Spec, allowSpot: true) ?? 0 : 0):0.######},{(bounded ? lb.Cost(j.Spec, allowSpot: false) ?? 0 : 0):0.######}");
                 var runs = o.Runs[j.Id];
-                if (runs.Count == 0) w.WriteLine($"{prefix},,,,,,");
+                if (runs.Count == 0) w.WriteLine($"{prefix},,,,,,,{suffix}");
                 for (var i = 0; i < runs.Count; i++)
-                    w.WriteLine($"{prefix},{i + 1},{S(runs[i].Start)},{S(runs[i].End)},{runs[i].NodeIds},{runs[i].GpuModel},{runs[i].Outcome}");
+                    w.WriteLine($"{prefix},{i + 1},{S(runs[i].Start)},{S(runs[i].End)},{runs[i].NodeIds},{runs[i].GpuModel},{runs[i].Outcome},{suffix}");
             }
         }
         using (var w = new StreamWriter(Path.Combine(dir, $"{o.Policy}.nodes.csv")))
