@@ -83,11 +83,11 @@ public static class ReplayReport
         }
         using (var w = new StreamWriter(Path.Combine(dir, $"{o.Policy}.nodes.csv")))
         {
-            w.WriteLine("node_id,offer,instance_type,zone,market,gpus,gpu_model,start_s,end_s,billed_s,start_price_per_h,billed_usd,price_changes");
+            w.WriteLine("node_id,offer,instance_type,zone,market,gpus,gpu_model,start_s,end_s,billed_s,start_price_per_h,billed_usd,price_changes,vcpus,memory_gib");
             foreach (var b in o.Bills)
             {
                 var changes = string.Join(';', b.PriceChanges.Select(c => $"{S(c.At)}@{c.Price.ToString(inv)}"));
-                w.WriteLine($"{b.NodeId},{Csv(b.Offer.Id)},{Csv(b.Offer.InstanceType)},{Csv(b.Offer.Zone)},{b.Market},{b.Offer.GpuCount},{b.Offer.GpuModel},{S(b.Start)},{S(b.End ?? o.End)},{b.BilledSeconds},{b.StartPrice.ToString(inv)},{b.BilledUsd.ToString("0.######", inv)},{changes}");
+                w.WriteLine($"{b.NodeId},{Csv(b.Offer.Id)},{Csv(b.Offer.InstanceType)},{Csv(b.Offer.Zone)},{b.Market},{b.Offer.GpuCount},{b.Offer.GpuModel},{S(b.Start)},{S(b.End ?? o.End)},{b.BilledSeconds},{b.StartPrice.ToString(inv)},{b.BilledUsd.ToString("0.######", inv)},{changes},{b.Offer.VCpus.ToString(inv)},{b.Offer.MemoryGiB.ToString(inv)}");
             }
         }
         if (o.Events.Count == 0) return;
