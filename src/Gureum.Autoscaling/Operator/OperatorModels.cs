@@ -21,7 +21,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private readonly Dictionary<string, Node> _spotNodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _releasedByUs = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, DateTimeOffset> _trouble = new Dictionary<string, DateTimeOffset>();
-    private readonly Queue<DateTimeOffset> _arrivals = new();
+    private readonly Queue<(DateTimeOffset At, int MilliGpus)> _arrivals = new();
     private long _maxSeq = -1;
     private DateTimeOffset? _prevNow;
     private readonly Dictionary<long, Interval> _predictions = [];
@@ -73,8 +73,23 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     /// <summary>GPU-job arrivals per hour over the last hour.</summary>
     public double ArrivalsPerHour(DateTimeOffset now)
     {
-        while (_arrivals.Count > 0 && now - _arrivals.Peek() > TimeSpan.FromHours(1)) _arrivals.Dequeue();
+        Trim(now);
         return _arrivals.Count;
+    }
+
+    /// <summary>Arrivals per hour over the last hour of GPU jobs wanting between
+    /// <paramref name="minMilliGpus"/> and <paramref name="maxMilliGpus"/> GPUs per node (milli).</summary>
+    public double ArrivalsPerHour(DateTimeOffset now, int minMilliGpus, int maxMilliGpus)
+    {
+        Trim(now);
+        var n = 0;
+        foreach (var (_, m) in _arrivals) if (m >= minMilliGpus && m <= maxMilliGpus) n++;
+        return n;
+    }
+
+    private void Trim(DateTimeOffset now)
+    {
+        while (_arrivals.Count > 0 && now - _arrivals.Peek().At > TimeSpan.FromHours(1)) _arrivals.Dequeue();
     }
 
     /// <summary>Nodes the policy itself released (so their disappearance is not a reclaim).</summary>
@@ -117,7 +132,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
             if (j.Seq > _maxSeq)
             {
                 _maxSeq = j.Seq;
-                if (j.Spec.Resources.MilliGpusPerNode > 0) _arrivals.Enqueue(j.Spec.SubmitTime);
+                if (j.Spec.Resources.MilliGpusPerNode > 0) _arrivals.Enqueue((j.Spec.SubmitTime, j.Spec.Resources.MilliGpusPerNode));
             }
         }
         foreach (var j in s.Running.Values) if (j.Seq > _maxSeq) _maxSeq = j.Seq;

@@ -146,6 +146,62 @@ public sealed class GureumPolicyTests
     private static JobView View(JobSpec spec) => new() { Seq = 1, Spec = spec, Status = JobStatus.Pending, QueuedSince = B.T0 };
 
     [Fact]
+    public void Suitable_EmptyNodeFarBiggerThanALongJob_Refused_UnlessWaitingJobsFillItOrNoSmallerNodeExists()
+    {
+        // Fast8 on demand is $9.60/h; alone a 10-h (V100) on-demand job would keep it up for
+        // 10/2.2 h ≈ $44, against about $5.5 on a Fast (1 A100) node of its own, boot included.
+        static GureumPolicy Trained(double hours)
+        {
+            var history = new HistoryDurationPredictor();
+            for (var i = 0; i < 20; i++) history.Observe(B.Job($"h{i}", 0, 0), TimeSpan.FromHours(hours), B.T0);
+            return new GureumPolicy(models: new OperatorModels(history));
+        }
+        var empty8 = Node.Create("n8", Fast8, Market.OnDemand, NodeState.Ready, B.T0);
+        var job = View(B.Job("j", 0, 10 * 3600, cpus: 4, mem: 16) with { Spot = SpotPreference.Never });
+        var why = Trained(10).Suitable(job, empty8, Snapshot([Fast, Fast8]));
+        Assert.NotNull(why);
+        Assert.Contains("keep empty", why);
+
+        // With seven more of its shape waiting, its share of the node (1/8, ≈ $5.5) is no dearer
+        // than a node of its own: it may start there. With three more (1/4, ≈ $11) it may not.
+        Core.Planning.ClusterSnapshot Waiting(int more) => Snapshot([Fast, Fast8]) with { Pending = [job, .. Enumerable.Range(2, more).Select(i => View(job.Spec with { Id = $"w{i}" }) with { Seq = i })] };
+        Assert.Null(Trained(10).Suitable(job, empty8, Waiting(7)));
+        Assert.NotNull(Trained(10).Suitable(job, empty8, Waiting(3)));
+
+        // With no smaller node to buy, the empty big node is as good as a new one.
+        Assert.Null(Trained(10).Suitable(job, empty8, Snapshot([Fast8])));
+
+        // A node already running a job is not this rule's business; a 4-GPU job has no smaller node
+        // to go to, so the empty node costs it no more than a new one.
+        Assert.Null(Trained(10).Suitable(job, empty8 with { RunningJobs = 1 }, Snapshot([Fast, Fast8])));
+        var big = View(B.Job("big", 0, 10 * 3600, gpus: 4, cpus: 32, mem: 256) with { Spot = SpotPreference.Never });
+        Assert.Null(Trained(10).Suitable(big, empty8, Snapshot([Fast, Fast8]) with { Pending = [big] }));
+        // Turned off by option.
+        Assert.Null(new GureumPolicy(new GureumOptions { OversizedNodeMaxCostRatio = 0 }).Suitable(job, empty8, Snapshot([Fast, Fast8])));
+    }
+
+    [Fact]
+    public void Decide_IdleNodes_SkiRentalPredictsNextUseFromJobsThatMayStartOnThatSize()
+    {
+        // Sixty 1-GPU jobs arrived in the last hour: a 1-GPU node is predicted to be needed again
+        // within the break-even time (2 × 2-min boot + 60 s = 5 min) and kept B/λ = 10 min; no job
+        // that may start alone on an 8-GPU node (4 GPUs or more) arrived, so that one is kept λB = 2.5 min.
+        var one = Fast with { BootDelay = TimeSpan.FromMinutes(2) };
+        var eight = Fast8 with { BootDelay = TimeSpan.FromMinutes(2) };
+        var core = PolicyCatalog.CreateGureum();
+        var arrivals = Enumerable.Range(0, 60).Select(i => View(B.Job($"a{i}", 0, 600, cpus: 4, mem: 16)) with { Seq = i + 1 }).ToList();
+        core.Decide(Snapshot([one, eight]) with { Pending = arrivals });
+
+        var idle1 = Node.Create("idle1", one, Market.OnDemand, NodeState.Ready, B.T0);
+        var idle8 = Node.Create("idle8", eight, Market.OnDemand, NodeState.Ready, B.T0);
+        var plan = core.Decide(Snapshot([one, eight], atS: 180) with { Nodes = [idle1, idle8] });
+        var released = plan.Actions.OfType<Core.Planning.TerminateNode>().ToList();
+        Assert.Equal(["idle8"], released.Select(r => r.NodeId));
+        Assert.Contains("idle 2.5 min", released[0].Reason);
+        Assert.Equal(B.T0.AddMinutes(10), plan.WakeAt);
+    }
+
+    [Fact]
     public void PackingMismatch_CpuJobOnGpuNodeFarDearerThanItsCheapestFit_Refused()
     {
         var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, vcpus: 96, mem: 768);
