@@ -11,7 +11,9 @@ namespace Gureum.Autoscaling.Operator;
 //   list is the same object;
 // - a zone's spot hazard per GPU model: while the hazard model has learned nothing new
 //   (SpotHazardEstimator.Revision);
-// - a zone's spot cooldown per GPU model: while the spot signals object and the instant are the same.
+// - a zone's spot cooldown per GPU model: while the spot signals object and the instant are the same;
+// - the least price per unit of GPU speed per job shape (offers unchanged), which lets the service
+//   check skip Best for a service no new node could save enough on.
 // Tests compare decisions with the memos on and off (UseMemos).
 public sealed partial class GureumPolicy
 {
@@ -91,6 +93,40 @@ public sealed partial class GureumPolicy
         return c == 2;
     }
 
+    private readonly Dictionary<(ShapeKey Shape, string ReferenceGpu, bool Fast), double> _minPricePerSpeed = [];
+
+    /// <summary>A lower bound of what moving a service of this shape with <paramref name="refSeconds"/>
+    /// left (on its reference GPU) to any new node costs: the least price ÷ GPU speed over the offers
+    /// and markets Best may choose from, × the time left, × its nodes (no boot, no losses; a service's
+    /// expected time on spot is at least its loss-free time). <see cref="CostModel.Estimate"/> of the
+    /// node Best picks, alone on it, is never below it.</summary>
+    private double MoveCostLowerBound(JobSpec spec, double refSeconds, ClusterSnapshot snapshot)
+    {
+        var fast = FastExists(spec, snapshot.Offers);
+        var candidates = Candidates(spec, fast, snapshot.Offers);
+        var key = (ShapeKey.Of(spec), spec.ReferenceGpu, fast);
+        if (!_minPricePerSpeed.TryGetValue(key, out var min))
+        {
+            min = double.PositiveInfinity;
+            foreach (var c in candidates)
+            {
+                var o = snapshot.Offers[c.Index];
+                var speed = spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu) : 1.0;
+                foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
+                    if (c.Allows(m)) min = Math.Min(min, (double)(o.PricePerHour(m) ?? 0) / speed);
+            }
+            _minPricePerSpeed[key] = min;
+        }
+        return refSeconds / 3600 * min * spec.Resources.Nodes;
+    }
+
+    /// <summary>Whether no new node can cost at most (1 − <see cref="GureumOptions.ServiceMoveMinSaving"/>)
+    /// × <paramref name="stayUsd"/> for a service with <paramref name="refSeconds"/> left, so that the
+    /// service check need not ask Best (<see cref="MoveCostLowerBound"/>, with a margin for rounding).
+    /// Always false without memos (the check then asks Best as it did before).</summary>
+    private bool NoMoveCanSaveEnough(JobSpec spec, double refSeconds, double stayUsd, ClusterSnapshot snapshot) =>
+        UseMemos && MoveCostLowerBound(spec, refSeconds, snapshot) * (1 - 1e-9) > (1 - Options.ServiceMoveMinSaving) * stayUsd;
+
     /// <summary>A number that is the same for two specs exactly when their (<see cref="ShapeKey"/>,
     /// reference GPU) are: the service check memoizes Best by it. Kept per spec object, since a running
     /// job keeps its spec from snapshot to snapshot.</summary>
@@ -109,6 +145,7 @@ public sealed partial class GureumPolicy
         if (ReferenceEquals(_memoOffers, offers)) return;
         _memoOffers = offers;
         _candidates.Clear();
+        _minPricePerSpeed.Clear();
         // Hazard and cooldown are both keyed by zone and GPU model (SpotSignals.Key).
         var groups = new Dictionary<string, int>(StringComparer.Ordinal);
         _zoneModelOf = new int[offers.Count];

@@ -400,6 +400,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
         var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by ServiceShapeId
+        var firstOfShape = new Dictionary<int, JobView>();
         var busy = new HashSet<string>(StringComparer.Ordinal);
         // Leave alone what this decision already touches: preempted jobs, nodes released or being
         // started on.
@@ -416,12 +417,14 @@ public sealed partial class GureumPolicy : ElasticPolicy
             if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = ServiceShapeId(j.Spec); // (ShapeKey, reference GPU)
-            if (!bestPlace.TryGetValue(key, out var place))
-                bestPlace[key] = place = Best(j, snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
-            if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
+            firstOfShape.TryAdd(key, j); // the service Best is asked about for its shape
             var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
             var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
             var stayUsd = stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours; // already booted
+            if (NoMoveCanSaveEnough(j.Spec, rem, stayUsd, snapshot)) continue; // what asking Best would lead to
+            if (!bestPlace.TryGetValue(key, out var place))
+                bestPlace[key] = place = Best(firstOfShape[key], snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
+            if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
             var move = CostModel.Estimate(j.Spec, rem, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
             if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
             var why = $"service {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
