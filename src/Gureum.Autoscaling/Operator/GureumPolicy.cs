@@ -397,6 +397,13 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// downtime: the replacement's boot plus the restart overhead. Typical case: a service that fell
     /// back to on-demand or a dearer zone while its cheap spot zone was in cooldown.
     /// </summary>
+    private (double Rem, double StayUsd) StayCost(JobView j, Node node, ClusterSnapshot snapshot)
+    {
+        var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
+        var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
+        return (rem, stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours); // already booted
+    }
+
     private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
         var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by ServiceShapeId
@@ -417,14 +424,21 @@ public sealed partial class GureumPolicy : ElasticPolicy
             if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = ServiceShapeId(j.Spec); // (ShapeKey, reference GPU)
-            firstOfShape.TryAdd(key, j); // the service Best is asked about for its shape
-            var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
-            var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
-            var stayUsd = stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours; // already booted
-            if (NoMoveCanSaveEnough(j.Spec, rem, stayUsd, snapshot)) continue; // what asking Best would lead to
+            // Best is asked about the first service of a shape. Predicting a service before knowing
+            // whether it may move changes nothing only for that one (Best predicts it first thing) and
+            // for one predicted before; then a move that cannot save enough skips Best.
+            var first = firstOfShape.TryAdd(key, j);
+            var early = first || Models.HasPredicted(j.Spec);
+            double rem = 0, stayUsd = 0;
+            if (early)
+            {
+                (rem, stayUsd) = StayCost(j, node, snapshot);
+                if (NoMoveCanSaveEnough(j.Spec, rem, stayUsd, snapshot)) continue; // what asking Best would lead to
+            }
             if (!bestPlace.TryGetValue(key, out var place))
                 bestPlace[key] = place = Best(firstOfShape[key], snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
             if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
+            if (!early) (rem, stayUsd) = StayCost(j, node, snapshot);
             var move = CostModel.Estimate(j.Spec, rem, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
             if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
             var why = $"service {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
