@@ -47,9 +47,12 @@ public static class PolicyCatalog
     /// risk); bin-packing; no preemption (in a cloud, more capacity is bought instead of stopping
     /// work) — plus <see cref="GureumPolicy"/> for capacity.
     /// </summary>
-    public static PolicyDecisionCore CreateGureum(GureumOptions? options = null, OperatorModels? models = null)
+    public static PolicyDecisionCore CreateGureum(GureumOptions? options = null, OperatorModels? models = null) =>
+        CreateGureumWith(new GureumPolicy(options, models));
+
+    /// <summary>The <c>gureum</c> decision core around a given policy instance (tests).</summary>
+    internal static PolicyDecisionCore CreateGureumWith(GureumPolicy policy)
     {
-        var policy = new GureumPolicy(options, models);
         var config = Profiles.Default with { Name = "gureum", QueueSort = ["priority"], Preemption = null };
         var built = PluginRegistry.Default.Build(config);
         var profile = built with

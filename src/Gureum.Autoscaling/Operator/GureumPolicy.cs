@@ -75,23 +75,23 @@ public sealed record GureumOptions
 /// Learns online (<see cref="OperatorModels"/>) from the snapshots it decides over: use one
 /// instance per control loop or replay.
 /// </summary>
-public sealed class GureumPolicy : ElasticPolicy
+public sealed partial class GureumPolicy : ElasticPolicy
 {
     private readonly Dictionary<string, string> _explain = new(StringComparer.Ordinal);
     private readonly Dictionary<ShapeKey, bool> _fastExists = [];
     private IReadOnlyList<Offer>? _fastFor;
     private readonly Dictionary<(double Cpus, double Mem, Market Market, string Zones), decimal> _cheapestFit = [];
     private IReadOnlyList<Offer>? _cheapestFor;
-    private SpotSignals? _cheapestSignals;
+    private System.Collections.Immutable.ImmutableDictionary<string, DateTimeOffset>? _cheapestSignals;
+    private DateTimeOffset _cheapestAt;
     private DateTimeOffset _cheapestUntil;
     private ClusterSnapshot? _snapshot;
-    private JobSpec? _lastSpec;
-    private Market _lastMarket;
-    private decimal _lastCheapest;
+    private readonly (JobSpec? Spec, decimal Cheapest)[] _lastCheapest = new (JobSpec?, decimal)[2]; // by market
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
     private DateTimeOffset _nextMoveCheck = DateTimeOffset.MinValue;
     private IReadOnlyList<PlanAction> _scheduled = [];
     private int _idleNodes;
+    private long _lastServiceSeq = -1;
     private readonly Dictionary<int, int> _idleBySize = [];
     private readonly Dictionary<long, double> _aloneBest = [];
     private DateTimeOffset _aloneBestAt;
@@ -155,18 +155,23 @@ public sealed class GureumPolicy : ElasticPolicy
         var others = alone ? 0 : Math.Max(0, _waitingByShape.GetValueOrDefault(ShapeKey.Of(spec)) - 1);
         OfferEstimate? best = null, bestSpot = null;
         bestOnDemand = null;
-        foreach (var o in snapshot.Offers)
+        // Memoized (GureumPolicy.Memo.cs): the offers, in catalog order, that pass the shape-only
+        // filters (speed, Eligibility.Allows per market); a zone's hazard and spot cooldown.
+        foreach (var c in Candidates(spec, fast, snapshot.Offers))
         {
+            var (i, o) = (c.Index, snapshot.Offers[c.Index]);
             if (hasCapacity is not null && !hasCapacity(o)) continue;
-            if (fast && spec.Resources.MilliGpusPerNode > 0 && SpeedRatio(spec, o) < Options.MinSpeedRatio) continue;
+            var hazard = HazardAt(i, o);
             foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
             {
-                if (!Eligibility.Allows(spec, o, m) || TooDearForCpuJob(spec, o, m, snapshot, out _, out _)) continue;
-                if (m == Market.Spot && SpotCooldownUntil(snapshot, o) is not null) continue;
-                var e = CostModel.Estimate(spec, rem, o, m, Models.Spot.Hazard(o.Zone, o.GpuModel), others, Options.RestartOverhead);
+                if (!c.Allows(m) || TooDearForCpuJob(spec, o, m, snapshot, out _, out _)) continue;
+                if (m == Market.Spot && CoolingDown(i, o, snapshot)) continue;
+                var e = CostModel.Estimate(spec, rem, o, m, hazard, others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
-                if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, snapshot), snapshot.Now)) continue;
-                if (Better(e, bestSpot)) bestSpot = e;
+                // Acceptability only matters for an offer that would be the best spot so far.
+                if (!Better(e, bestSpot)) continue;
+                if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, hazard), snapshot.Now)) continue;
+                bestSpot = e;
             }
         }
         best = bestOnDemand;
@@ -194,9 +199,9 @@ public sealed class GureumPolicy : ElasticPolicy
 
     /// <summary>Spot risk is judged on the pessimistic (90th percentile) run time for jobs that
     /// restart from zero, on the estimate for jobs that keep their work (checkpoints, services).</summary>
-    private OfferEstimate RiskEstimate(JobView job, Prediction.Interval remaining, Offer o, ClusterSnapshot snapshot) =>
+    private OfferEstimate RiskEstimate(JobView job, Prediction.Interval remaining, Offer o, double hazardPerHour) =>
         CostModel.Estimate(job.Spec, job.Spec.KeepsWorkOnPreemption ? remaining.Estimate : remaining.High, o, Market.Spot,
-            Models.Spot.Hazard(o.Zone, o.GpuModel), 0, Options.RestartOverhead);
+            hazardPerHour, 0, Options.RestartOverhead);
 
     private static double SpeedRatio(JobSpec spec, Offer o) => GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu);
 
@@ -219,7 +224,7 @@ public sealed class GureumPolicy : ElasticPolicy
             return $"{node.Offer.GpuModel} is slower than {Options.MinSpeedRatio:0.##}× {spec.ReferenceGpu}";
         if (node.Market == Market.Spot && spec.Spot != SpotPreference.Always)
         {
-            var e = RiskEstimate(job, Models.PredictRemainingSeconds(job, snapshot.Now), node.Offer, snapshot);
+            var e = RiskEstimate(job, Models.PredictRemainingSeconds(job, snapshot.Now), node.Offer, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel));
             if (!SpotAcceptable(job, e, snapshot.Now)) return $"spot risk in {node.Offer.Zone}: survival {e.Survival:P0}, expected lost work {e.LossOverhead:P0}";
         }
         if (node.RunningJobs == 0 && Options.OversizedNodeMaxCostRatio > 0) return Oversized(job, node, snapshot);
@@ -280,18 +285,24 @@ public sealed class GureumPolicy : ElasticPolicy
 
     private decimal CheapestFit(JobSpec spec, Market market, ClusterSnapshot snapshot)
     {
-        // Answers hold while the offers and spot signals are the same and no cooldown that hid an
-        // offer has run out.
-        if (!ReferenceEquals(_cheapestFor, snapshot.Offers) || !ReferenceEquals(_cheapestSignals, snapshot.Spot) || snapshot.Now >= _cheapestUntil)
+        // Answers hold while the offers and spot signals are the same (each snapshot wraps the same
+        // immutable table until a trouble is recorded), time has not gone back and no cooldown that
+        // hid an offer has run out.
+        if (!ReferenceEquals(_cheapestFor, snapshot.Offers) || !ReferenceEquals(_cheapestSignals, snapshot.Spot.LastTroubleByZoneModel)
+            || snapshot.Now < _cheapestAt || snapshot.Now >= _cheapestUntil)
         {
             _cheapestFit.Clear();
-            (_cheapestFor, _cheapestSignals, _cheapestUntil, _lastSpec) = (snapshot.Offers, snapshot.Spot, DateTimeOffset.MaxValue, null);
+            (_cheapestFor, _cheapestSignals, _cheapestUntil) = (snapshot.Offers, snapshot.Spot.LastTroubleByZoneModel, DateTimeOffset.MaxValue);
+            Array.Clear(_lastCheapest);
         }
-        // The scheduler asks about one job across many nodes in a row: remember the last answer.
-        if (ReferenceEquals(spec, _lastSpec) && market == _lastMarket) return _lastCheapest;
+        // The scheduler asks about one job across many nodes in a row, Best across offers in both
+        // markets: remember the last answer per market.
+        _cheapestAt = snapshot.Now;
+        var slot = (int)market;
+        if (ReferenceEquals(spec, _lastCheapest[slot].Spec)) return _lastCheapest[slot].Cheapest;
         var key = (spec.Resources.Cpus, spec.Resources.MemoryGiB, market, spec.Zones.Count == 0 ? "" : string.Join(',', spec.Zones));
         if (!_cheapestFit.TryGetValue(key, out var c)) _cheapestFit[key] = c = Cheapest(spec, market, snapshot);
-        (_lastSpec, _lastMarket, _lastCheapest) = (spec, market, c);
+        _lastCheapest[slot] = (spec, c);
         return c;
     }
 
@@ -368,7 +379,14 @@ public sealed class GureumPolicy : ElasticPolicy
     protected override DateTimeOffset? NextWake(ClusterSnapshot snapshot)
     {
         if (Options.ServiceMoveMinSaving <= 0) return null;
-        foreach (var j in snapshot.Running.Values) if (j.Spec.Kind == JobKind.Service) return _nextMoveCheck;
+        // The service found last time is usually still running: look it up before scanning.
+        if (snapshot.Running.TryGetValue(_lastServiceSeq, out var last) && last.Spec.Kind == JobKind.Service) return _nextMoveCheck;
+        foreach (var j in snapshot.Running.Values)
+            if (j.Spec.Kind == JobKind.Service)
+            {
+                _lastServiceSeq = j.Seq;
+                return _nextMoveCheck;
+            }
         foreach (var j in snapshot.Pending) if (j.Spec.Kind == JobKind.Service) return _nextMoveCheck; // about to run
         return null;
     }
@@ -382,9 +400,17 @@ public sealed class GureumPolicy : ElasticPolicy
     /// downtime: the replacement's boot plus the restart overhead. Typical case: a service that fell
     /// back to on-demand or a dearer zone while its cheap spot zone was in cooldown.
     /// </summary>
+    private (double Rem, double StayUsd) StayCost(JobView j, Node node, ClusterSnapshot snapshot)
+    {
+        var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
+        var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
+        return (rem, stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours); // already booted
+    }
+
     private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
-        var bestPlace = new Dictionary<(ShapeKey, string), (Offer Offer, Market Market)?>();
+        var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by ServiceShapeId
+        var firstOfShape = new Dictionary<int, JobView>();
         var busy = new HashSet<string>(StringComparer.Ordinal);
         // Leave alone what this decision already touches: preempted jobs, nodes released or being
         // started on.
@@ -400,13 +426,22 @@ public sealed class GureumPolicy : ElasticPolicy
             if (moves >= Options.MaxServiceMovesPerDecision) break;
             if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
-            var key = (ShapeKey.Of(j.Spec), j.Spec.ReferenceGpu);
+            var key = ServiceShapeId(j.Spec); // (ShapeKey, reference GPU)
+            // Best is asked about the first service of a shape. Predicting a service before knowing
+            // whether it may move changes nothing only for that one (Best predicts it first thing) and
+            // for one predicted before; then a move that cannot save enough skips Best.
+            var first = firstOfShape.TryAdd(key, j);
+            var early = first || Models.HasPredicted(j.Spec);
+            double rem = 0, stayUsd = 0;
+            if (early)
+            {
+                (rem, stayUsd) = StayCost(j, node, snapshot);
+                if (NoMoveCanSaveEnough(j.Spec, rem, stayUsd, snapshot)) continue; // what asking Best would lead to
+            }
             if (!bestPlace.TryGetValue(key, out var place))
-                bestPlace[key] = place = Best(j, snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
+                bestPlace[key] = place = Best(firstOfShape[key], snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
             if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
-            var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
-            var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
-            var stayUsd = stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours; // already booted
+            if (!early) (rem, stayUsd) = StayCost(j, node, snapshot);
             var move = CostModel.Estimate(j.Spec, rem, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
             if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
             var why = $"service {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";

@@ -81,6 +81,10 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     private double _allHours;
     private int _allLosses;
 
+    /// <summary>Changes whenever what the estimator has learned changes (so callers may keep
+    /// <see cref="Hazard"/> answers while it stays the same).</summary>
+    public long Revision { get; private set; }
+
     /// <inheritdoc />
     public string Name => "spot-hazard-gamma";
 
@@ -94,6 +98,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         var (h, l) = _stats.GetValueOrDefault(k);
         _stats[k] = (h + hours, l);
         _allHours += hours;
+        Revision++;
     }
 
     /// <summary>Records one loss (reclaim or failed request).</summary>
@@ -103,6 +108,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         var (h, l) = _stats.GetValueOrDefault(k);
         _stats[k] = (h, l + 1);
         _allLosses++;
+        Revision++;
     }
 
     /// <inheritdoc />

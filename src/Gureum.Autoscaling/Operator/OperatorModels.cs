@@ -27,6 +27,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private long _maxSeq = -1;
     private DateTimeOffset? _prevNow;
     private readonly Dictionary<long, Interval> _predictions = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<JobSpec, object> _asked = new();
     private readonly Dictionary<long, double> _ranFor = [];
     private DateTimeOffset _predictionsAt;
 
@@ -54,9 +55,17 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     public Interval PredictSeconds(JobView job, DateTimeOffset now)
     {
         if (_predictionsAt != now) { _predictions.Clear(); _predictionsAt = now; }
-        if (!_predictions.TryGetValue(job.Seq, out var p)) _predictions[job.Seq] = p = Duration.PredictSeconds(job.Spec, now);
+        if (!_predictions.TryGetValue(job.Seq, out var p))
+        {
+            _predictions[job.Seq] = p = Duration.PredictSeconds(job.Spec, now);
+            _asked.TryAdd(job.Spec, _asked);
+        }
         return p;
     }
+
+    /// <summary>Whether this spec was asked about before. An online predictor learns from a job's
+    /// first answer (its features at that time): asking again later changes nothing it learns.</summary>
+    internal bool HasPredicted(JobSpec spec) => _asked.TryGetValue(spec, out _);
 
     /// <summary>Predicted remaining run time on the reference GPU: the prediction less saved work,
     /// and for a running job, at least the median-residual guess of as long again as it has run.</summary>

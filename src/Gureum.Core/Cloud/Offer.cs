@@ -13,13 +13,17 @@ public enum Market
 /// </summary>
 public sealed record Offer
 {
+    // Id is read on every node change, bill and event: built when its parts are set (also by
+    // `with`), not on every read. A function of the three parts, so equality is unchanged.
+    private string _id = "";
+
     /// <summary>Stable id: <c>cloud/zone/instance-type</c>.</summary>
-    public string Id => $"{Cloud}/{Zone}/{InstanceType}";
-    public required string Cloud { get; init; }
+    public string Id => _id;
+    public required string Cloud { get; init { field = value; _id = $"{value}/{Zone}/{InstanceType}"; } }
     public required string Region { get; init; }
     /// <summary>Zone, or the region where a cloud prices per region (Azure, Lambda).</summary>
-    public required string Zone { get; init; }
-    public required string InstanceType { get; init; }
+    public required string Zone { get; init { field = value; _id = $"{Cloud}/{value}/{InstanceType}"; } }
+    public required string InstanceType { get; init { field = value; _id = $"{Cloud}/{Zone}/{value}"; } }
     /// <summary>Canonical GPU model (<see cref="Domain.GpuModels"/>), null for CPU-only offers.</summary>
     public string? GpuModel { get; init; }
     public int GpuCount { get; init; }

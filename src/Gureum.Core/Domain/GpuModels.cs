@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Gureum.Core.Domain;
 
 /// <summary>
@@ -70,9 +72,13 @@ public static class GpuModels
         };
     }
 
+    // The same table for lookups only (SpeedOf runs in the cost model's inner loop); Speed keeps its
+    // enumeration order for reports.
+    private static readonly FrozenDictionary<string, double> SpeedLookup = Speed.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Relative speed of a model; unknown models count as the reference (1.0 × V100).</summary>
     public static double SpeedOf(string? model) =>
-        model is not null && Speed.TryGetValue(model, out var s) ? s : 1.0;
+        model is not null && SpeedLookup.TryGetValue(model, out var s) ? s : 1.0;
 
     /// <summary>Run time of a job measured on <paramref name="reference"/> when run on <paramref name="model"/>.</summary>
     public static TimeSpan Scale(TimeSpan onReference, string reference, string? model) =>
