@@ -16,7 +16,7 @@ public sealed record DryRunEstimate(Interval StartInSeconds, Interval DurationSe
 /// "What would this job do" by the real decision path, like Nomad's <c>job plan</c>: short replays
 /// from the snapshot's state with the named policy — the nodes it holds, the queued and running jobs
 /// with predicted (remaining) run times, and the new job — each stopped as soon as the new job
-/// starts. Three replays, run concurrently, give the start interval: every other job at the predictor's low, estimate
+/// starts. Three replays give the start interval: every other job at the predictor's low, estimate
 /// and high. Run time and cost follow from the start's node: the new job's predicted run time (low,
 /// estimate, high) scaled to that node's GPU, times its share of the node's price, assuming the run
 /// is not interrupted (the dry run's spot market is calm and nothing arrives after it). No policy
@@ -42,7 +42,8 @@ public static class DryRun
             .Select(n => Node.Create(n.Id, n.Offer, n.Market, NodeState.Ready, now, isFixed: true)).ToList();
         var target = job with { SubmitTime = now, Duration = TimeSpan.FromSeconds(Math.Max(1, mine.Estimate)) };
 
-        var setups = new List<ReplaySetup>(3);
+        var starts = new List<Start?>(3);
+        string? waiting = null;
         foreach (var pick in new Func<Interval, double>[] { i => i.Low, i => i.Estimate, i => i.High })
         {
             var others = new List<JobSpec>(running.Count + pending.Count + 1);
@@ -59,13 +60,10 @@ public static class DryRun
                 Core = createPolicy(), Jobs = others, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
                 Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id },
             };
-            setups.Add(setup);
+            var (start, why) = Find(await ReplayEngine.RunAsync(setup, null, ct), target);
+            starts.Add(start);
+            if (starts.Count == 2) waiting = why;
         }
-        // The three replays share nothing mutable (each has its own policy, store and simulated
-        // cloud; offers, fleet nodes and specs are immutable): run them side by side.
-        var found = await Task.WhenAll(setups.Select(setup => Task.Run(async () => Find(await ReplayEngine.RunAsync(setup, null, ct), target), ct)));
-        var starts = found.Select(f => f.Start).ToList();
-        var waiting = found[1].Waiting;
 
         if (starts[1] is not { } mid)
             return new DryRunEstimate(new Interval(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity), Interval.Point(double.NaN), Interval.Point(double.NaN),
