@@ -27,7 +27,7 @@ public sealed partial class GureumPolicy
     private DateTimeOffset _coolingNow;
 
     private readonly Dictionary<JobSpec, int> _shapeIdOf = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<(ShapeKey Shape, string ReferenceGpu), int> _shapeIds = [];
+    private readonly Dictionary<(ShapeKey Shape, string ReferenceGpu, JobKind Kind, TimeSpan? Checkpoint), int> _shapeIds = [];
 
     /// <summary>Whether Best uses its memos (default true). Off only to test that they change nothing.</summary>
     internal bool UseMemos { get; init; } = true;
@@ -128,13 +128,13 @@ public sealed partial class GureumPolicy
         UseMemos && MoveCostLowerBound(spec, refSeconds, snapshot) * (1 - 1e-9) > (1 - Options.ServiceMoveMinSaving) * stayUsd;
 
     /// <summary>A number that is the same for two specs exactly when their (<see cref="ShapeKey"/>,
-    /// reference GPU) are: the service check memoizes Best by it. Kept per spec object, since a running
+    /// reference GPU, kind, checkpoint interval) are: the move check memoizes Best by it. Kept per spec object, since a running
     /// job keeps its spec from snapshot to snapshot.</summary>
     private int ServiceShapeId(JobSpec spec)
     {
         if (_shapeIdOf.TryGetValue(spec, out var id)) return id;
         if (_shapeIdOf.Count > 100_000) _shapeIdOf.Clear(); // specs of jobs long gone
-        var key = (ShapeKey.Of(spec), spec.ReferenceGpu);
+        var key = (ShapeKey.Of(spec), spec.ReferenceGpu, spec.Kind, spec.CheckpointInterval);
         if (!_shapeIds.TryGetValue(key, out id)) _shapeIds[key] = id = _shapeIds.Count;
         return _shapeIdOf[spec] = id;
     }

@@ -1,4 +1,5 @@
 using Gureum.Core.Cloud;
+using Gureum.Core.Control;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Scheduling;
@@ -39,16 +40,18 @@ public sealed record GureumOptions
     /// node alive after the GPU jobs it was bought for have ended). Default 1.25.</summary>
     public double CpuOnGpuNodeMaxPriceRatio { get; init; } = 1.25;
 
-    /// <summary>A running service (<see cref="JobKind.Service"/>) alone on its node is moved to a new
-    /// node when that is expected to cost at least this share less over its predicted remaining life,
-    /// boot of the new node included (a service loses no work by moving, only the boot and restart
-    /// as downtime). Default 0.25; 0 or less turns moving off.</summary>
+    /// <summary>A running service (<see cref="JobKind.Service"/>) or checkpointing job alone on its node
+    /// is moved to a new node when that is expected to cost at least this share less over its predicted
+    /// remaining run, boot of the new node and (for a checkpointing job) the work since its last
+    /// checkpoint included. Default 0.25; 0 or less turns moving off.</summary>
     public double ServiceMoveMinSaving { get; init; } = 0.25;
 
-    /// <summary>How often running services are checked for a cheaper place. Default 10 min.</summary>
+    /// <summary>How often running services and checkpointing jobs are checked for a cheaper place: at the
+    /// first decision this long after the last check (the policy asks to be woken for it only while
+    /// services run or wait). Default 10 min.</summary>
     public TimeSpan ServiceMoveCheckEvery { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Most services moved in one decision (bounds churn). Default 20.</summary>
+    /// <summary>Most jobs moved in one decision (bounds churn). Default 20.</summary>
     public int MaxServiceMovesPerDecision { get; init; } = 20;
 
     /// <summary>A job does not start on an empty node it fills half of or less when its share of
@@ -391,15 +394,8 @@ public sealed partial class GureumPolicy : ElasticPolicy
         return null;
     }
 
-    /// <summary>
-    /// Moves running services to cheaper capacity (SkyServe's re-placement of spot replicas, Karpenter's
-    /// replace-consolidation): a service alone on its node whose predicted remaining life there costs
-    /// at least <see cref="GureumOptions.ServiceMoveMinSaving"/> more than on the best new node now
-    /// (boot included; spot offers in cooldown are not candidates) is preempted, its node released and
-    /// the replacement bought in the same decision. A service keeps its work, so the move costs only
-    /// downtime: the replacement's boot plus the restart overhead. Typical case: a service that fell
-    /// back to on-demand or a dearer zone while its cheap spot zone was in cooldown.
-    /// </summary>
+    /// <summary>Predicted remaining run time of a running job (reference seconds) and what it is expected
+    /// to cost to stay on its node (already booted: no boot).</summary>
     private (double Rem, double StayUsd) StayCost(JobView j, Node node, ClusterSnapshot snapshot)
     {
         var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
@@ -407,6 +403,17 @@ public sealed partial class GureumPolicy : ElasticPolicy
         return (rem, stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours); // already booted
     }
 
+    /// <summary>
+    /// Moves running jobs that keep their work to cheaper capacity (SkyServe's re-placement of spot
+    /// replicas, Karpenter's replace-consolidation): a service or checkpointing job (no deadline) alone
+    /// on its node whose predicted remaining run there costs at least
+    /// <see cref="GureumOptions.ServiceMoveMinSaving"/> more than on the best new node now (boot
+    /// included; spot offers in cooldown are not candidates) is preempted, its node released and the
+    /// replacement bought in the same decision. A service loses no work by moving; a checkpointing job
+    /// redoes the work since its last checkpoint, counted in the new node's cost. Typical cases: a job
+    /// that fell back to on-demand or a dearer zone while its cheap spot zone was in cooldown, or a
+    /// small job left alone on a big node.
+    /// </summary>
     private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
         var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by ServiceShapeId
@@ -424,7 +431,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         foreach (var j in snapshot.Running.Values)
         {
             if (moves >= Options.MaxServiceMovesPerDecision) break;
-            if (j.Spec.Kind != JobKind.Service || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
+            if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = ServiceShapeId(j.Spec); // (ShapeKey, reference GPU)
             // Best is asked about the first service of a shape. Predicting a service before knowing
@@ -442,9 +449,13 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 bestPlace[key] = place = Best(firstOfShape[key], snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
             if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
             if (!early) (rem, stayUsd) = StayCost(j, node, snapshot);
-            var move = CostModel.Estimate(j.Spec, rem, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
+            // A checkpointing job redoes the work since its last checkpoint; a service loses none.
+            var lost = j.Spec.Kind == JobKind.Service ? 0
+                : (Progress.WorkDoneAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead) - Progress.WorkSavedAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead)).TotalSeconds;
+            var move = CostModel.Estimate(j.Spec, rem + lost, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
             if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
-            var why = $"service {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
+            var what = j.Spec.Kind == JobKind.Service ? "service" : $"checkpointing job (redoes {lost / 60:0} min of work)";
+            var why = $"{what} {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
             actions.Add(new PreemptJob(j.Id, why));
             actions.Add(new TerminateNode(node.Id, $"released: {why}"));
             actions.Add(new ProvisionNode(to.Offer, to.Market, $"bought for {j.Id}: {why}") { ForJobs = [j.Id] });

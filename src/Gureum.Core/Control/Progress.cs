@@ -14,17 +14,26 @@ public static class Progress
     /// </summary>
     public static TimeSpan WorkSavedAt(JobView job, DateTimeOffset now, string? gpuModel, TimeSpan restartOverhead)
     {
-        if (!job.Spec.KeepsWorkOnPreemption || job.RunStartedAt is not { } started) return TimeSpan.Zero;
+        if (!job.Spec.KeepsWorkOnPreemption || job.RunStartedAt is null) return TimeSpan.Zero;
+        var total = WorkDoneAt(job, now, gpuModel, restartOverhead);
+        var saved = job.Spec.Kind == JobKind.Service
+            ? total
+            : TimeSpan.FromTicks(total.Ticks / job.Spec.CheckpointInterval!.Value.Ticks * job.Spec.CheckpointInterval!.Value.Ticks);
+        return job.Spec.Duration is { } d && saved > d ? d : saved;
+    }
+
+    /// <summary>Work (on the reference GPU) done by <paramref name="now"/>: what was saved before the
+    /// current run plus the run's productive time (after the restart overhead, scaled by the GPU's
+    /// speed), before any rounding to a checkpoint. <see cref="JobView.WorkSaved"/> when not running.</summary>
+    public static TimeSpan WorkDoneAt(JobView job, DateTimeOffset now, string? gpuModel, TimeSpan restartOverhead)
+    {
+        if (job.RunStartedAt is not { } started) return job.WorkSaved;
         var overhead = job.Attempts > 1 ? restartOverhead : TimeSpan.Zero;
         var productive = now - started - overhead;
         if (productive < TimeSpan.Zero) productive = TimeSpan.Zero;
         var usesGpu = job.Spec.Resources.MilliGpusPerNode > 0;
         var factor = usesGpu ? GpuModels.SpeedOf(gpuModel) / GpuModels.SpeedOf(job.Spec.ReferenceGpu) : 1.0;
-        var total = job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor));
-        var saved = job.Spec.Kind == JobKind.Service
-            ? total
-            : TimeSpan.FromTicks(total.Ticks / job.Spec.CheckpointInterval!.Value.Ticks * job.Spec.CheckpointInterval!.Value.Ticks);
-        return job.Spec.Duration is { } d && saved > d ? d : saved;
+        return job.WorkSaved + TimeSpan.FromTicks((long)(productive.Ticks * factor));
     }
 
     /// <summary>Wall time the job still needs on <paramref name="gpuModel"/>, including the restart

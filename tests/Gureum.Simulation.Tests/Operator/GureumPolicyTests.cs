@@ -108,6 +108,30 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public async Task Replay_CheckpointingJobFellBackToDearerZone_MovesBackRedoingOnlyWorkSinceItsCheckpoint_BatchJobStays()
+    {
+        // As for the service above, with a 20-hour job that checkpoints every 10 min: it moves back to
+        // z-a after the cooldown and redoes at most one checkpoint interval per interruption. The same
+        // job without checkpoints would lose everything by moving, so it is never moved.
+        var a = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 0.90m, zone: "z-a");
+        var b = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 2.00m, zone: "z-b");
+        var job = B.Job("c", 0, 20 * 3600, checkpointS: 600);
+        var o = await B.Run("gureum", [job], [a, b], spot: new ScriptedSpotMarket(new() { ["z-a"] = [1800] }), options: new ReplayOptions { KeepEvents = true });
+
+        var runs = o.Runs["c"];
+        Assert.Equal([RunOutcome.NodeLost, RunOutcome.Preempted, RunOutcome.Completed], runs.Select(r => r.Outcome));
+        Assert.Equal(["z-a", "z-b", "z-a"], runs.Select(r => o.Bills.Single(bl => bl.NodeId == r.NodeIds).Offer.Zone));
+        var moved = Assert.Single(o.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+        Assert.Contains("checkpointing job (redoes", moved.Message);
+        var ran = runs.Sum(r => (r.End - r.Start).TotalSeconds);
+        Assert.InRange(ran, 20 * 3600 + 2 * 30, 20 * 3600 + 2 * (30 + 600));
+        Assert.True((double)ReplayMetrics.Compute(o).CostUsd < 2.00 * 20, "staying in z-b would cost more than $40");
+
+        var batch = await B.Run("gureum", [B.Job("b", 0, 20 * 3600)], [a, b], spot: new ScriptedSpotMarket(new() { ["z-a"] = [1800] }), options: new ReplayOptions { KeepEvents = true });
+        Assert.DoesNotContain(batch.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+    }
+
+    [Fact]
     public async Task Replay_ExplainsEveryPurchaseWithExpectedCost()
     {
         var jobs = Enumerable.Range(0, 5).Select(i => B.Job($"j{i}", i * 60, 600)).ToList();
