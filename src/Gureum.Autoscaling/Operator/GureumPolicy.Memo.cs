@@ -13,7 +13,7 @@ namespace Gureum.Autoscaling.Operator;
 //   (SpotHazardEstimator.Revision);
 // - a zone's spot cooldown per GPU model: while the spot signals object and the instant are the same;
 // - the least price per unit of GPU speed per job shape (offers unchanged), which lets the service
-//   check skip Best for a service no new node could save enough on.
+//   check skip Best for a service or checkpointing job no new node could save enough on.
 // Tests compare decisions with the memos on and off (UseMemos).
 public sealed partial class GureumPolicy
 {
@@ -95,10 +95,11 @@ public sealed partial class GureumPolicy
 
     private readonly Dictionary<(ShapeKey Shape, string ReferenceGpu, bool Fast), double> _minPricePerSpeed = [];
 
-    /// <summary>A lower bound of what moving a service of this shape with <paramref name="refSeconds"/>
+    /// <summary>A lower bound of what moving a service or checkpointing job of this shape with <paramref name="refSeconds"/>
     /// left (on its reference GPU) to any new node costs: the least price ÷ GPU speed over the offers
-    /// and markets Best may choose from, × the time left, × its nodes (no boot, no losses; a service's
-    /// expected time on spot is at least its loss-free time). <see cref="CostModel.Estimate"/> of the
+    /// and markets Best may choose from, × the time left, × its nodes (no boot, no losses; a service's or
+    /// checkpointing job's expected time on spot is at least its loss-free time, and the work a
+    /// checkpointing job redoes after moving only adds to it). <see cref="CostModel.Estimate"/> of the
     /// node Best picks, alone on it, is never below it.</summary>
     private double MoveCostLowerBound(JobSpec spec, double refSeconds, ClusterSnapshot snapshot)
     {
@@ -121,8 +122,8 @@ public sealed partial class GureumPolicy
     }
 
     /// <summary>Whether no new node can cost at most (1 − <see cref="GureumOptions.ServiceMoveMinSaving"/>)
-    /// × <paramref name="stayUsd"/> for a service with <paramref name="refSeconds"/> left, so that the
-    /// service check need not ask Best (<see cref="MoveCostLowerBound"/>, with a margin for rounding).
+    /// × <paramref name="stayUsd"/> for a job with <paramref name="refSeconds"/> left, so that the
+    /// move check need not ask Best (<see cref="MoveCostLowerBound"/>, with a margin for rounding).
     /// Always false without memos (the check then asks Best as it did before).</summary>
     private bool NoMoveCanSaveEnough(JobSpec spec, double refSeconds, double stayUsd, ClusterSnapshot snapshot) =>
         UseMemos && MoveCostLowerBound(spec, refSeconds, snapshot) * (1 - 1e-9) > (1 - Options.ServiceMoveMinSaving) * stayUsd;
