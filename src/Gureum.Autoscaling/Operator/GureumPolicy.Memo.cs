@@ -4,8 +4,8 @@ using Gureum.Core.Planning;
 
 namespace Gureum.Autoscaling.Operator;
 
-// Memos for Best, which runs for every job that needs a node and, every service check, for every
-// shape of running service, over every offer in both markets (openb: ~75,000 calls × 979 offers).
+// Memos for Best, which runs for every job that needs a node and, every move check, for every
+// shape of running service or checkpointing job, over every offer in both markets (openb: ~75,000 calls × 979 offers).
 // Each memo holds exactly what recomputing would give, and is dropped when an input changes:
 // - the offers that pass the shape-only filters, per job shape and reference GPU: while the offer
 //   list is the same object;
@@ -131,7 +131,7 @@ public sealed partial class GureumPolicy
     /// <summary>A number that is the same for two specs exactly when their (<see cref="ShapeKey"/>,
     /// reference GPU, kind, checkpoint interval) are: the move check memoizes Best by it. Kept per spec object, since a running
     /// job keeps its spec from snapshot to snapshot.</summary>
-    private int ServiceShapeId(JobSpec spec)
+    private int MoveShapeId(JobSpec spec)
     {
         if (_shapeIdOf.TryGetValue(spec, out var id)) return id;
         if (_shapeIdOf.Count > 100_000) _shapeIdOf.Clear(); // specs of jobs long gone

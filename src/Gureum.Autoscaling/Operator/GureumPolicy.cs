@@ -244,13 +244,12 @@ public sealed partial class GureumPolicy : ElasticPolicy
         if (_aloneBestAt != snapshot.Now) { _aloneBest.Clear(); _aloneBestAt = snapshot.Now; }
         if (!_aloneBest.TryGetValue(job.Seq, out var best))
             _aloneBest[job.Seq] = best = Best(job, snapshot, null, out _, alone: true) is { } b ? b.ExpectedUsd : double.PositiveInfinity;
-        var rem = Models.PredictRemainingSeconds(job, snapshot.Now).Estimate;
-        var stay = CostModel.Estimate(spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
+        var (rem, alone) = StayCost(job, node, snapshot);
         // Jobs of its shape waiting with it would share the node (as the purchase rule expects).
         var sharing = Math.Min(CostModel.CopiesThatFit(spec.Resources, node.Offer), Math.Max(1, PendingOfShape(spec, snapshot)));
-        var stayUsd = (stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours) / sharing; // already booted
+        var stayUsd = alone / sharing;
         if (stayUsd <= Options.OversizedNodeMaxCostRatio * best) return null;
-        return $"it would keep empty {node.Offer.Id} ({node.Offer.GpuCount} GPUs) up for ~${stayUsd:0.##} a job ({sharing} of its shape waiting) over its predicted {stay.ExpectedHours:0.#} h, over {Options.OversizedNodeMaxCostRatio:0.##}× a node of its own (~${best:0.##}); the idle rule releases the big node";
+        return $"it would keep empty {node.Offer.Id} ({node.Offer.GpuCount} GPUs) up for ~${stayUsd:0.##} a job ({sharing} of its shape waiting) over its predicted {rem / 3600:0.#} h (reference GPU), over {Options.OversizedNodeMaxCostRatio:0.##}× a node of its own (~${best:0.##}); the idle rule releases the big node";
     }
 
     /// <summary>Pending jobs of the job's shape (itself included when pending), per snapshot.</summary>
@@ -364,7 +363,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         {
             _nextMoveCheck = snapshot.Now + Options.ServiceMoveCheckEvery;
             byId = snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
-            MoveServices(snapshot, actions, byId);
+            MoveToCheaperCapacity(snapshot, actions, byId);
         }
         foreach (var a in actions) if (a is TerminateNode t) Models.ReleasedByPolicy(t.NodeId);
         foreach (var j in snapshot.Running.Values)
@@ -377,7 +376,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         }
     }
 
-    /// <summary>While services run or wait, decide again at the next service check (a replay decides only
+    /// <summary>While services run or wait, decide again at the next move check (a replay decides only
     /// when something happens; a long-lived service alone would never be reconsidered).</summary>
     protected override DateTimeOffset? NextWake(ClusterSnapshot snapshot)
     {
@@ -394,8 +393,8 @@ public sealed partial class GureumPolicy : ElasticPolicy
         return null;
     }
 
-    /// <summary>Predicted remaining run time of a running job (reference seconds) and what it is expected
-    /// to cost to stay on its node (already booted: no boot).</summary>
+    /// <summary>Predicted remaining run time of a job (reference seconds) and what it is expected to cost
+    /// alone on this node, which is already booted (no boot counted).</summary>
     private (double Rem, double StayUsd) StayCost(JobView j, Node node, ClusterSnapshot snapshot)
     {
         var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
@@ -414,9 +413,9 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// that fell back to on-demand or a dearer zone while its cheap spot zone was in cooldown, or a
     /// small job left alone on a big node.
     /// </summary>
-    private void MoveServices(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
+    private void MoveToCheaperCapacity(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
     {
-        var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by ServiceShapeId
+        var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by MoveShapeId
         var firstOfShape = new Dictionary<int, JobView>();
         var busy = new HashSet<string>(StringComparer.Ordinal);
         // Leave alone what this decision already touches: preempted jobs, nodes released or being
@@ -433,10 +432,10 @@ public sealed partial class GureumPolicy : ElasticPolicy
             if (moves >= Options.MaxServiceMovesPerDecision) break;
             if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
             if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
-            var key = ServiceShapeId(j.Spec); // (ShapeKey, reference GPU)
-            // Best is asked about the first service of a shape. Predicting a service before knowing
-            // whether it may move changes nothing only for that one (Best predicts it first thing) and
-            // for one predicted before; then a move that cannot save enough skips Best.
+            var key = MoveShapeId(j.Spec); // (ShapeKey, reference GPU, kind, checkpoint interval)
+            // Best is asked about the first job of a shape. Predicting a job before knowing whether it
+            // may move changes nothing only for that one (Best predicts it first thing) and for one
+            // predicted before; then a move that cannot save enough skips Best.
             var first = firstOfShape.TryAdd(key, j);
             var early = first || Models.HasPredicted(j.Spec);
             double rem = 0, stayUsd = 0;
