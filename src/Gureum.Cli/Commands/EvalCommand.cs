@@ -138,6 +138,7 @@ internal static class EvalCommand
             foreach (var m in s.Policies)
                 t.AddRow(m.Name, $"{m.CostUsd:F0}", $"{m.CostLowerBoundUsd:F0}", F(m.CostOverLb), $"{m.MeanJctS:F0}", $"{m.MeanRuntimeS:F0}", F(m.JctOverRuntime), $"{m.P99JctS:F0}", $"{m.MeanWaitS:F1}", F(m.GpuAllocUtilization), $"{m.Preemptions}", Down(m), $"{m.JobsCompleted}/{m.JobsTotal}");
             AnsiConsole.Write(t);
+            CostGapTable.Write(s.Policies);
             var c = s.Checks;
             Console.WriteLine($"  checks {s.Name}: cost/cheapest baseline {F(c.CostVsCheapestBaseline)} ({(c.CheaperThanEveryBaseline ? "met" : "NOT met")}); JCT/best baseline {F(c.JctVsBestBaseline)} ({(c.JctNoWorse ? "met" : "NOT met")}); cost/LB {F(c.CostOverLb)} (≤1.3 {(c.CostWithinTarget ? "met" : "NOT met")}); JCT/run {F(c.JctOverRuntime)} (≤1.10 {(c.JctWithinTarget ? "met" : "NOT met")}); max lab wait/mean {F(c.MaxLabWaitOverMean)} over {c.Labs} labs (≤2 {(c.Fair ? "met" : "NOT met")})");
         }
@@ -161,6 +162,7 @@ internal static class EvalCommand
             var c = s.Checks;
             string Mark(bool ok) => ok ? "<span class=ok>met</span>" : "<span class=no>not met</span>";
             sb.Append(CultureInfo.InvariantCulture, $"</table><ul><li>cost ÷ cheapest baseline {F(c.CostVsCheapestBaseline)}: {Mark(c.CheaperThanEveryBaseline)}</li><li>mean JCT ÷ best baseline {F(c.JctVsBestBaseline)}: {Mark(c.JctNoWorse)}</li><li>cost ÷ LB {F(c.CostOverLb)} (≤ 1.3): {Mark(c.CostWithinTarget)}</li><li>mean JCT ÷ mean run time {F(c.JctOverRuntime)} (≤ 1.10): {Mark(c.JctWithinTarget)}</li><li>largest lab mean wait ÷ mean wait {F(c.MaxLabWaitOverMean)} over {c.Labs} labs (≤ 2): {Mark(c.Fair)}</li></ul>");
+            sb.Append(ReplayReport.CostGapHtml(s.Policies));
             foreach (var n in s.Notes) sb.Append(CultureInfo.InvariantCulture, $"<p><small>note: {E(n)}</small></p>");
         }
         sb.Append("<h2>Deadline study</h2><p>Can't Be Late single-node V100 availability traces; p3.2xlarge spot $0.918/h, on demand $3.06/h.</p><table><tr><th>setting</th><th>runs</th><th>Uniform Progress $</th><th>greedy $</th><th>gureum $</th><th>optimum $</th><th>missed (UP/greedy/gureum)</th><th>gap UP</th><th>gap gureum</th></tr>");

@@ -125,6 +125,7 @@ internal static class ReplayCommand
         // Logs and pipes report 80 columns; the table needs about 160 to stay one line per policy.
         if (AnsiConsole.Profile.Width < 180) AnsiConsole.Profile.Width = 180;
         AnsiConsole.Write(t);
+        CostGapTable.Write(ms);
     }
 
     /// <summary>Progress on stderr: a live percentage on a terminal, every 25% otherwise.</summary>

@@ -31,6 +31,8 @@ public sealed record PolicyMetrics
     [JsonPropertyName("nodes_used")] public required int NodesUsed { get; init; }
     [JsonPropertyName("decisions")] public required long Decisions { get; init; }
     [JsonPropertyName("per_lab")] public required IReadOnlyList<LabMetrics> PerLab { get; init; }
+    /// <summary>Where the bill went beyond the spot-inclusive cost bound (<see cref="Metrics.CostGap"/>).</summary>
+    [JsonPropertyName("cost_gap")] public CostGap? CostGap { get; init; }
     /// <summary>Completed jobs of kind service (<see cref="JobKind.Service"/>).</summary>
     [JsonPropertyName("services_completed")] public int ServicesCompleted { get; init; }
     /// <summary>Share of completed services' time from first start to end spent not serving (between
@@ -131,6 +133,7 @@ public static class ReplayMetrics
             Decisions = o.Decisions,
             ServicesCompleted = services,
             ServiceDowntimeShare = serviceSpan > 0 ? serviceDown / serviceSpan : 0,
+            CostGap = CostGap.Of(o, lb),
             PerLab = o.Jobs.GroupBy(j => j.Spec.Lab).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Lab(g.Key, g.ToList(), o, lb)).ToList(),
         };
     }

@@ -114,7 +114,7 @@ public static class ReplayReport
         {
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{m.Name}</td><td>{m.CostUsd:F2}</td><td>{m.CostLowerBoundUsd:F2}</td><td>{m.CostOverLb:F3}</td><td>{m.CostLowerBoundOnDemandUsd:F2}</td><td>{m.MeanJctS:F0}</td><td>{m.MeanRuntimeS:F0}</td><td>{m.JctOverRuntime:F3}</td><td>{m.MeanJctLowerBoundS:F0}</td><td>{m.P50JctS:F0}</td><td>{m.P99JctS:F0}</td><td>{m.MeanWaitS:F1}</td><td>{m.GpuAllocUtilization:F3}</td><td>{m.Preemptions}</td><td>{m.JobsCompleted} / {m.JobsUnschedulable} / {m.JobsTotal}</td></tr>");
         }
-        sb.Append("</table>");
+        sb.Append("</table>").Append(CostGapHtml(results.Select(r => r.Metrics).ToList()));
         sb.Append("<div class=\"plots\"><h2>Fleet size (GPUs) over time</h2>").Append(Plots.Series(results.Select(r => (r.Metrics.Name, r.Outcome.Samples.Select(s => ((s.At - r.Outcome.Start).TotalHours, (double)s.Gpus)).ToList())).ToList(), "hours", "GPUs"));
         sb.Append("<h2>Spend over time</h2>").Append(Plots.Series(results.Select(r => (r.Metrics.Name, r.Outcome.Samples.Select(s => ((s.At - r.Outcome.Start).TotalHours, (double)s.SpendUsd)).ToList())).ToList(), "hours", "USD"));
         sb.Append("<h2>Queue length over time</h2>").Append(Plots.Series(results.Select(r => (r.Metrics.Name, r.Outcome.Samples.Select(s => ((s.At - r.Outcome.Start).TotalHours, (double)s.Pending)).ToList())).ToList(), "hours", "pending jobs"));
@@ -126,6 +126,25 @@ public static class ReplayReport
         sb.Append("</table><p>Sources: Gavel (OSDI'20) measured K80/P100/V100 throughputs; Lambda Labs GPU benchmarks; NVIDIA datasheets (see GpuModels.cs).</p></body></html>");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, sb.ToString());
+    }
+
+    /// <summary>An HTML table of where each policy's cost went beyond the spot cost bound
+    /// (<see cref="CostGap"/>), each part as a multiple of the bound; empty without gaps.</summary>
+    public static string CostGapHtml(IReadOnlyList<PolicyMetrics> policies)
+    {
+        var withGap = policies.Where(m => m.CostGap is { LowerBoundUsd: > 0 }).ToList();
+        if (withGap.Count == 0) return "";
+        var sb = new StringBuilder("<h3>Cost over the spot lower bound, by cause (× LB; 1 + parts = cost ÷ LB)</h3><table><tr><th>policy</th><th>cost ÷ LB</th>");
+        foreach (var (name, _) in withGap[0].CostGap!.Parts) sb.Append("<th>").Append(WebUtility.HtmlEncode(name)).Append("</th>");
+        sb.Append("</tr>");
+        foreach (var m in withGap)
+        {
+            var g = m.CostGap!;
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(m.Name)}</td><td>{g.BilledUsd / g.LowerBoundUsd:F3}</td>");
+            foreach (var (_, usd) in g.Parts) sb.Append(CultureInfo.InvariantCulture, $"<td title=\"${usd:F2}\">{usd / g.LowerBoundUsd:F3}</td>");
+            sb.Append("</tr>");
+        }
+        return sb.Append("</table><p><small>Each part is billed dollars ÷ the bound. Single run: jobs that ran once, over their bound (dearer offers or zones, slower GPUs, bigger binding share). Reruns: jobs that ran more than once (lost runs, restarts, moves). Partial packing: the unheld share of busy nodes. Boot, idle between runs, idle after the last run, unused nodes: billed time with no job.</small></p>").ToString();
     }
 
     private static List<double> Jcts(ReplayOutcome o) =>

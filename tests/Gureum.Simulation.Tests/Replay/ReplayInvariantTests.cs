@@ -106,6 +106,12 @@ public sealed class ReplayInvariantTests
             foreach (var b in o.Bills) Assert.Equal(b.BilledSeconds * b.StartPrice / 3600m, b.BilledUsd);
             Assert.Equal(Math.Round(o.Bills.Sum(b => b.BilledSeconds * b.StartPrice / 3600m), 4), m.CostUsd);
             Assert.True((double)m.CostUsd >= m.CostLowerBoundUsd - 1e-6, $"cost {m.CostUsd} < LB {m.CostLowerBoundUsd}");
+            // The bill over the bound splits into parts that add up to it exactly.
+            var g = m.CostGap!;
+            Assert.True(Math.Abs((double)m.CostUsd - g.BilledUsd) < 1e-4, $"gap billed {g.BilledUsd} vs cost {m.CostUsd}");
+            Assert.Equal(m.CostLowerBoundUsd, g.LowerBoundUsd, 6);
+            Assert.Equal(g.BilledUsd, g.LowerBoundUsd + g.Parts.Sum(p => p.Usd), 6);
+            Assert.True(g.PartialPackingUsd >= 0 && g.BootUsd >= 0 && g.IdleBetweenRunsUsd >= 0 && g.IdleAfterLastRunUsd >= 0 && g.UnusedNodesUsd >= 0);
         }, iter: 300);
     }
 
