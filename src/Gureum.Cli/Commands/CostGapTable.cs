@@ -22,5 +22,6 @@ internal static class CostGapTable
         AnsiConsole.Write(t);
     }
 
-    private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+    // Adding 0.0 turns a negative zero (a part of -0.0001 × LB) into "0.000".
+    private static string F(double v) => (Math.Round(v, 3) + 0.0).ToString("F3", CultureInfo.InvariantCulture);
 }

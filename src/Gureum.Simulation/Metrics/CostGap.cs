@@ -14,7 +14,7 @@ namespace Gureum.Simulation.Metrics;
 /// bills them: whole seconds, the billing minimum at the last price). While jobs run on a node each
 /// holds its binding-resource share (<see cref="LowerBounds.Share"/>, the lower bound's own share,
 /// scaled down when the shares add up to more than 1) at the price in force; the rest of the node is
-/// <see cref="PartialPackingUsd"/>. Billed time with no job is boot (before the node's first run),
+/// <see cref="PartialPackingUsd"/>. Billed time with no job is before the node's first run (boot),
 /// idle between runs, idle after the last run (the idle rule's wait, the billing minimum), or a node
 /// that never ran a job. What a job's runs were allocated, minus its bound, goes to one of four job
 /// parts: jobs that ran once on spot or once on demand (dearer offers or zones, slower GPUs, a
@@ -37,8 +37,8 @@ public sealed record CostGap
     [JsonPropertyName("rerun_keeps_work_usd")] public required double RerunKeepsWorkUsd { get; init; }
     /// <summary>The unheld share of busy nodes.</summary>
     [JsonPropertyName("partial_packing_usd")] public required double PartialPackingUsd { get; init; }
-    /// <summary>Billed time before a node's first run.</summary>
-    [JsonPropertyName("boot_usd")] public required double BootUsd { get; init; }
+    /// <summary>Billed time before a node's first run (its boot, and any wait for a first job).</summary>
+    [JsonPropertyName("before_first_run_usd")] public required double BeforeFirstRunUsd { get; init; }
     /// <summary>Billed time with no job between two runs on a node.</summary>
     [JsonPropertyName("idle_between_runs_usd")] public required double IdleBetweenRunsUsd { get; init; }
     /// <summary>Billed time after a node's last run (idle wait before release, billing minimum).</summary>
@@ -52,7 +52,7 @@ public sealed record CostGap
     [
         ("single run, spot", SingleRunSpotUsd), ("single run, on demand", SingleRunOnDemandUsd),
         ("reruns, restart from zero", RerunRestartFromZeroUsd), ("reruns, keep work", RerunKeepsWorkUsd),
-        ("partial packing", PartialPackingUsd), ("boot", BootUsd), ("idle between runs", IdleBetweenRunsUsd),
+        ("partial packing", PartialPackingUsd), ("before first run", BeforeFirstRunUsd), ("idle between runs", IdleBetweenRunsUsd),
         ("idle after last run", IdleAfterLastRunUsd), ("unused nodes", UnusedNodesUsd),
     ];
 
@@ -142,7 +142,7 @@ public sealed record CostGap
         {
             BilledUsd = billed, LowerBoundUsd = bound, SingleRunSpotUsd = spot, SingleRunOnDemandUsd = onDemand,
             RerunRestartFromZeroUsd = rerunZero, RerunKeepsWorkUsd = rerunKeep, PartialPackingUsd = partial,
-            BootUsd = boot, IdleBetweenRunsUsd = between, IdleAfterLastRunUsd = after, UnusedNodesUsd = unused,
+            BeforeFirstRunUsd = boot, IdleBetweenRunsUsd = between, IdleAfterLastRunUsd = after, UnusedNodesUsd = unused,
         };
     }
 }

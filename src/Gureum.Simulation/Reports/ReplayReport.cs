@@ -141,10 +141,10 @@ public static class ReplayReport
         {
             var g = m.CostGap!;
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(m.Name)}</td><td>{g.BilledUsd / g.LowerBoundUsd:F3}</td>");
-            foreach (var (_, usd) in g.Parts) sb.Append(CultureInfo.InvariantCulture, $"<td title=\"${usd:F2}\">{usd / g.LowerBoundUsd:F3}</td>");
+            foreach (var (_, usd) in g.Parts) sb.Append(CultureInfo.InvariantCulture, $"<td title=\"${usd:F2}\">{Math.Round(usd / g.LowerBoundUsd, 3) + 0.0:F3}</td>");
             sb.Append("</tr>");
         }
-        return sb.Append("</table><p><small>Each part is billed dollars ÷ the bound. Single run: jobs that ran once, over their bound (dearer offers or zones, slower GPUs, bigger binding share). Reruns: jobs that ran more than once (lost runs, restarts, moves). Partial packing: the unheld share of busy nodes. Boot, idle between runs, idle after the last run, unused nodes: billed time with no job.</small></p>").ToString();
+        return sb.Append("</table><p><small>Each part is billed dollars ÷ the bound. Single run: jobs that ran once, over their bound (dearer offers or zones, slower GPUs, bigger binding share). Reruns: jobs that ran more than once (lost runs, restarts, moves). Partial packing: the unheld share of busy nodes. Before first run (boot), idle between runs, idle after the last run, unused nodes: billed time with no job.</small></p>").ToString();
     }
 
     private static List<double> Jcts(ReplayOutcome o) =>

@@ -10,7 +10,7 @@ public sealed class CostGapTests
     private static readonly Gureum.Core.Cloud.Offer ZoneB = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 1.00m, zone: "z-b");
 
     [Fact]
-    public async Task Of_CheckpointingJobReclaimedOnce_RerunBootAndIdleAfterAddUpToTheBill()
+    public async Task Of_CheckpointingJobReclaimedOnce_RerunBeforeFirstRunAndIdleAfterAddUpToTheBill()
     {
         // As in GoldenTraceTests: spot in zone a 0–1800 ($0.90/h; boot to 120, run 120–1800, reclaimed),
         // spot in zone b 1800–4950 ($1.00/h; boot to 1920, run 1920–4350, idle to 4950). Bound: 1 h × $0.90.
@@ -21,7 +21,7 @@ public sealed class CostGapTests
         Assert.Equal(0.90, g.LowerBoundUsd, 9);
         Assert.Equal(0.195, g.RerunKeepsWorkUsd, 9);
         Assert.Equal(0, g.RerunRestartFromZeroUsd, 9);
-        Assert.Equal(120 * 0.90 / 3600 + 120 * 1.00 / 3600, g.BootUsd, 9);
+        Assert.Equal(120 * 0.90 / 3600 + 120 * 1.00 / 3600, g.BeforeFirstRunUsd, 9);
         Assert.Equal(600 * 1.00 / 3600, g.IdleAfterLastRunUsd, 9);
         Assert.Equal(0, g.PartialPackingUsd + g.IdleBetweenRunsUsd + g.UnusedNodesUsd + g.SingleRunSpotUsd + g.SingleRunOnDemandUsd, 9);
     }
@@ -49,7 +49,7 @@ public sealed class CostGapTests
         Assert.Equal(1.00, g.LowerBoundUsd, 9);
         Assert.Equal(0, g.SingleRunOnDemandUsd, 9);
         Assert.Equal(1.00, g.PartialPackingUsd, 9);
-        Assert.Equal(120 * 2.0 / 3600, g.BootUsd, 9);
+        Assert.Equal(120 * 2.0 / 3600, g.BeforeFirstRunUsd, 9);
         Assert.Equal(g.BilledUsd, g.LowerBoundUsd + g.Parts.Sum(p => p.Usd), 9);
         Assert.Equal(JobStatus.Completed, o.Jobs.Single().Status);
     }

@@ -111,7 +111,7 @@ public sealed class ReplayInvariantTests
             Assert.True(Math.Abs((double)m.CostUsd - g.BilledUsd) < 1e-4, $"gap billed {g.BilledUsd} vs cost {m.CostUsd}");
             Assert.Equal(m.CostLowerBoundUsd, g.LowerBoundUsd, 6);
             Assert.Equal(g.BilledUsd, g.LowerBoundUsd + g.Parts.Sum(p => p.Usd), 6);
-            Assert.True(g.PartialPackingUsd >= 0 && g.BootUsd >= 0 && g.IdleBetweenRunsUsd >= 0 && g.IdleAfterLastRunUsd >= 0 && g.UnusedNodesUsd >= 0);
+            Assert.True(g.PartialPackingUsd >= 0 && g.BeforeFirstRunUsd >= 0 && g.IdleBetweenRunsUsd >= 0 && g.IdleAfterLastRunUsd >= 0 && g.UnusedNodesUsd >= 0);
         }, iter: 300);
     }
 
