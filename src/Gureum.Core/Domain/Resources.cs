@@ -17,6 +17,17 @@ public readonly record struct ResourceRequest(int Gpus, int GpuMilli, double Cpu
     /// <summary>GPUs over all nodes as a decimal count (0.5 for a half GPU).</summary>
     public double TotalGpus => MilliGpusPerNode * Nodes / 1000.0;
 
+    /// <summary>The share of one node of <paramref name="offer"/> a slice needs by its binding
+    /// resource: max(GPUs ÷ node GPUs, vCPUs ÷ node vCPUs, memory ÷ node memory), the share DESIGN.md's
+    /// cost lower bound charges (not clamped: above 1 when the slice does not fit).</summary>
+    public double ShareOf(Cloud.Offer offer)
+    {
+        var gpu = offer.GpuCount > 0 ? MilliGpusPerNode / 1000.0 / offer.GpuCount : 0;
+        var cpu = offer.VCpus > 0 ? Cpus / offer.VCpus : 0;
+        var mem = offer.MemoryGiB > 0 ? MemoryGiB / offer.MemoryGiB : 0;
+        return Math.Max(gpu, Math.Max(cpu, mem));
+    }
+
     /// <summary>
     /// Builds a request from a whole-GPU count and a milli-GPU share as traces carry them:
     /// (1, 460) is 460 milli of one GPU; (1, 1000), (1, 0) and (2, 0) are whole GPUs.

@@ -12,7 +12,7 @@ namespace Gureum.Simulation.Metrics;
 /// <remarks>
 /// Each node bill is cut at run starts and ends and at its price changes (as the simulated cloud
 /// bills them: whole seconds, the billing minimum at the last price). While jobs run on a node each
-/// holds its binding-resource share (<see cref="LowerBounds.Share"/>, the lower bound's own share,
+/// holds its binding-resource share (<see cref="ResourceRequest.ShareOf"/>, the lower bound's own share,
 /// scaled down when the shares add up to more than 1) at the price in force; the rest of the node is
 /// <see cref="PartialPackingUsd"/>. Billed time with no job is before the node's first run (boot),
 /// idle between runs, idle after the last run (the idle rule's wait, the billing minimum), or a node
@@ -81,7 +81,7 @@ public sealed record CostGap
             var runs = runsByNode.GetValueOrDefault(b.NodeId) ?? [];
             if (runs.Count == 0) { unused += (double)b.BilledUsd; continue; }
             var total = (double)b.BilledSeconds;
-            var shares = runs.Select(x => Math.Clamp(LowerBounds.Share(x.Job.Spec.Resources, b.Offer), 0, 1)).ToArray();
+            var shares = runs.Select(x => Math.Clamp(x.Job.Spec.Resources.ShareOf(b.Offer), 0, 1)).ToArray();
             var starts = runs.Select(x => Math.Clamp((x.Run.Start - b.Start).TotalSeconds, 0, total)).ToArray();
             var ends = runs.Select(x => Math.Clamp((x.Run.End - b.Start).TotalSeconds, 0, total)).ToArray();
             var first = starts.Min();

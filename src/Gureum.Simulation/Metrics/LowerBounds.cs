@@ -42,7 +42,7 @@ public sealed class LowerBounds(IReadOnlyList<Offer> offers)
             if (!Autoscaling.Eligibility.ShapeAllows(job, o)) continue;
             var speedFactor = r.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(job.ReferenceGpu) / GpuModels.SpeedOf(o.GpuModel) : 1.0;
             if (r.MilliGpusPerNode > 0) fastest = Math.Max(fastest, GpuModels.SpeedOf(o.GpuModel));
-            var share = Share(r, o);
+            var share = r.ShareOf(o);
             foreach (var market in allowSpot ? [Market.OnDemand, Market.Spot] : new[] { Market.OnDemand })
             {
                 if (job.Spot == SpotPreference.Never && market == Market.Spot) continue;
@@ -53,14 +53,5 @@ public sealed class LowerBounds(IReadOnlyList<Offer> offers)
             }
         }
         return _memo[key] = (best, fastest);
-    }
-
-    /// <summary>The share of a node a slice needs by its binding resource.</summary>
-    public static double Share(ResourceRequest r, Offer o)
-    {
-        var gpu = o.GpuCount > 0 ? r.MilliGpusPerNode / 1000.0 / o.GpuCount : 0;
-        var cpu = o.VCpus > 0 ? r.Cpus / o.VCpus : 0;
-        var mem = o.MemoryGiB > 0 ? r.MemoryGiB / o.MemoryGiB : 0;
-        return Math.Max(gpu, Math.Max(cpu, mem));
     }
 }

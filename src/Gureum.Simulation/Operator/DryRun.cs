@@ -74,7 +74,7 @@ public static class DryRun
         double Run(double seconds) => job.Resources.MilliGpusPerNode > 0
             ? GpuModels.Scale(TimeSpan.FromSeconds(Math.Max(1, seconds)), job.ReferenceGpu, model).TotalSeconds
             : Math.Max(1, seconds);
-        double Cost(double runSeconds) => mid.Nodes.Sum(n => (double)n.Price * LowerBounds.Share(job.Resources, n.Node.Offer) * runSeconds / 3600);
+        double Cost(double runSeconds) => mid.Nodes.Sum(n => (double)n.Price * job.Resources.ShareOf(n.Node.Offer) * runSeconds / 3600);
         var duration = new Interval(Run(mine.Estimate), Run(mine.Low), Run(mine.High));
         var cost = new Interval(Cost(duration.Estimate), Cost(duration.Low), Cost(duration.High));
         var first = mid.Nodes[0].Node;
