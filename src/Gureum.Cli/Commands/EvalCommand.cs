@@ -28,18 +28,20 @@ internal static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs of each real trace (stated in the report)." };
         var genJobs = new Option<int>("--generated-jobs") { Description = "Jobs in the generated trace.", DefaultValueFactory = _ => 3000 };
         var predictors = new Option<bool>("--predictors") { Description = "Also score every predictor against its baselines (PredictorEvaluation; several minutes).", DefaultValueFactory = _ => true };
+        var schedules = new Option<bool>("--schedules") { Description = "Write every replay's schedule (OUT/schedules/TRACE/POLICY.jobs.csv and .nodes.csv, as replay --schedule) so the figures can be re-checked without Gureum.", DefaultValueFactory = _ => true };
+        var deadlines = new Option<bool>("--deadline-study") { Description = "Run the deadline study on the Can't Be Late traces (about 10 s in Release).", DefaultValueFactory = _ => true };
         var dlrmLimit = new Option<int>("--dlrm-limit") { Description = "Replay the first N DLRM instances (the full 23,871 take about 15 min per policy on 2 busy cores; stated in the report). 0 = all.", DefaultValueFactory = _ => 4000 };
         var cmd = new Command("eval", "Evaluate the gureum policy against every baseline on every per-job trace, a generated trace and the deadline study.")
         {
-            data, output, seed, limit, genJobs, dlrmLimit, predictors,
+            data, output, seed, limit, genJobs, dlrmLimit, predictors, schedules, deadlines,
         };
-        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(dlrmLimit), p.GetValue(predictors), ct));
+        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(dlrmLimit), p.GetValue(predictors), p.GetValue(schedules), p.GetValue(deadlines), ct));
         return cmd;
     }
 
     private sealed record TraceSection(string Name, string Source, IReadOnlyList<PolicyMetrics> Policies, OperatorChecks Checks, IReadOnlyList<string> Notes);
 
-    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int dlrmLimit, bool scorePredictors, CancellationToken ct)
+    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int dlrmLimit, bool scorePredictors, bool writeSchedules, bool deadlineStudy, CancellationToken ct)
     {
         if (!Directory.Exists(dataDir))
             throw new CliException($"data folder '{dataDir}' does not exist.", "pass --data pointing at the shared data (e.g. /work/shared/data).");
@@ -89,12 +91,17 @@ internal static class EvalCommand
             var metrics = results.Select(r => r.Metrics).ToList();
             var ctx = new ReplayContext { Trace = path, Notes = notes, SpotModel = spot.Describe(), Seed = seed };
             ReplayReport.WriteHtml(Path.Combine(outDir, $"{name}.html"), ctx, results, new ReplayOptions());
+            if (writeSchedules)
+                foreach (var (outcome, _) in results) ReplayReport.WriteSchedule(Path.Combine(outDir, "schedules", name), outcome);
             sections.Add(new TraceSection(name, path, metrics, OperatorChecks.Of(name, metrics), notes));
         }
 
         var cbl = Path.Combine(spotDir, "cant_be_late");
-        var study = DeadlineStudy.Run(DeadlineStudy.LoadTraces(cbl), DeadlineStudy.DefaultSettings,
-            [new UniformProgressPolicy(), new GreedyDeadlinePolicy(), new GureumDeadlinePolicy()]);
+        IReadOnlyList<DeadlineSettingResult> study = [];
+        if (deadlineStudy)
+            study = DeadlineStudy.Run(DeadlineStudy.LoadTraces(cbl), DeadlineStudy.DefaultSettings,
+                [new UniformProgressPolicy(), new GreedyDeadlinePolicy(), new GureumDeadlinePolicy()]);
+        else skipped.Add("deadline study: not run (--deadline-study false).");
 
         PredictorReport? scores = null;
         if (scorePredictors)
@@ -146,7 +153,7 @@ internal static class EvalCommand
         foreach (var r in study)
             d.AddRow(r.Setting, $"{r.Runs}", F(r.MeanCostUsd["uniform-progress"], "F2"), F(r.MeanCostUsd["greedy"], "F2"), F(r.MeanCostUsd["gureum"], "F2"), F(r.OptimumMeanCostUsd, "F2"), F(r.OnDemandOnlyCostUsd, "F2"),
                 $"{r.Missed["uniform-progress"]}/{r.Missed["greedy"]}/{r.Missed["gureum"]}", F(r.MeanCostUsd["gureum"] / r.MeanCostUsd["uniform-progress"]), F(r.GapToOptimum["uniform-progress"]), F(r.GapToOptimum["gureum"]));
-        AnsiConsole.Write(d);
+        if (study.Count > 0) AnsiConsole.Write(d);
         foreach (var s in skipped) Console.WriteLine($"note: {s}");
     }
 
@@ -165,11 +172,14 @@ internal static class EvalCommand
             sb.Append(ReplayReport.CostGapHtml(s.Policies));
             foreach (var n in s.Notes) sb.Append(CultureInfo.InvariantCulture, $"<p><small>note: {E(n)}</small></p>");
         }
-        sb.Append("<h2>Deadline study</h2><p>Can't Be Late single-node V100 availability traces; p3.2xlarge spot $0.918/h, on demand $3.06/h.</p><table><tr><th>setting</th><th>runs</th><th>Uniform Progress $</th><th>greedy $</th><th>gureum $</th><th>optimum $</th><th>missed (UP/greedy/gureum)</th><th>gap UP</th><th>gap gureum</th></tr>");
-        foreach (var r in study)
-            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Setting)}</td><td>{r.Runs}</td><td>{F(r.MeanCostUsd["uniform-progress"], "F2")}</td><td>{F(r.MeanCostUsd["greedy"], "F2")}</td><td>{F(r.MeanCostUsd["gureum"], "F2")}</td><td>{F(r.OptimumMeanCostUsd, "F2")}</td><td>{r.Missed["uniform-progress"]}/{r.Missed["greedy"]}/{r.Missed["gureum"]}</td><td>{F(r.GapToOptimum["uniform-progress"])}</td><td>{F(r.GapToOptimum["gureum"])}</td></tr>");
-        sb.Append("</table>");
-        sb.Append(Plots.Series(study.Select((r, i) => (r.Setting, new List<(double X, double Y)> { (0, r.OptimumMeanCostUsd), (1, r.MeanCostUsd["gureum"]), (2, r.MeanCostUsd["uniform-progress"]), (3, r.MeanCostUsd["greedy"]) })).ToList(), "0 optimum · 1 gureum · 2 Uniform Progress · 3 greedy", "mean cost $"));
+        if (study.Count > 0)
+        {
+            sb.Append("<h2>Deadline study</h2><p>Can't Be Late single-node V100 availability traces; p3.2xlarge spot $0.918/h, on demand $3.06/h.</p><table><tr><th>setting</th><th>runs</th><th>Uniform Progress $</th><th>greedy $</th><th>gureum $</th><th>optimum $</th><th>missed (UP/greedy/gureum)</th><th>gap UP</th><th>gap gureum</th></tr>");
+            foreach (var r in study)
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Setting)}</td><td>{r.Runs}</td><td>{F(r.MeanCostUsd["uniform-progress"], "F2")}</td><td>{F(r.MeanCostUsd["greedy"], "F2")}</td><td>{F(r.MeanCostUsd["gureum"], "F2")}</td><td>{F(r.OptimumMeanCostUsd, "F2")}</td><td>{r.Missed["uniform-progress"]}/{r.Missed["greedy"]}/{r.Missed["gureum"]}</td><td>{F(r.GapToOptimum["uniform-progress"])}</td><td>{F(r.GapToOptimum["gureum"])}</td></tr>");
+            sb.Append("</table>");
+            sb.Append(Plots.Series(study.Select((r, i) => (r.Setting, new List<(double X, double Y)> { (0, r.OptimumMeanCostUsd), (1, r.MeanCostUsd["gureum"]), (2, r.MeanCostUsd["uniform-progress"]), (3, r.MeanCostUsd["greedy"]) })).ToList(), "0 optimum · 1 gureum · 2 Uniform Progress · 3 greedy", "mean cost $"));
+        }
         foreach (var s in skipped) sb.Append(CultureInfo.InvariantCulture, $"<p><small>note: {E(s)}</small></p>");
         return sb.Append("</body></html>").ToString();
     }

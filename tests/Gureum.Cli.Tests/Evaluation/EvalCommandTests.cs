@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Gureum.Cli.Commands;
+using Gureum.Tests;
+
+namespace Gureum.Cli.Tests.Evaluation;
+
+/// <summary><c>gureum eval</c> on the real data, small: its figures re-computed from the schedule files it writes.</summary>
+public sealed class EvalCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gureum-eval-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [RealDataFact]
+    public void Eval_SmallRun_CostBoundJctAndCostGapRecomputeFromTheScheduleFiles()
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(EvalCommand.Create());
+        var rc = root.Parse(["eval", "--data", TestData.Root!, "--out", _dir, "--limit", "200", "--dlrm-limit", "200", "--generated-jobs", "200", "--predictors", "false", "--deadline-study", "false"])
+            .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        Assert.Equal(ExitCodes.Ok, rc);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "eval.json")));
+        var checkedPolicies = 0;
+        foreach (var trace in doc.RootElement.GetProperty("traces").EnumerateArray())
+        {
+            var name = trace.GetProperty("name").GetString()!;
+            foreach (var p in trace.GetProperty("policies").EnumerateArray())
+            {
+                var policy = p.GetProperty("name").GetString()!;
+                var dir = Path.Combine(_dir, "schedules", name);
+                var nodes = Rows(Path.Combine(dir, policy + ".nodes.csv"));
+                var runs = Rows(Path.Combine(dir, policy + ".jobs.csv"));
+                var what = $"{name}/{policy}";
+
+                // Cost: the node bills (6 decimals each) add up to the report's cost.
+                var billed = nodes.Sum(r => D(r["billed_usd"]));
+                Assert.True(Math.Abs(billed - p.GetProperty("cost_usd").GetDouble()) < 0.001 * Math.Max(1, nodes.Count), $"{what}: bills {billed} vs cost {p.GetProperty("cost_usd")}");
+                // Bound: each job's spot bound (on each of its rows) adds up to the report's.
+                var jobs = runs.GroupBy(r => r["job_id"]).ToList();
+                var bound = jobs.Sum(g => D(g.First()["lb_spot_usd"]));
+                Assert.True(Math.Abs(bound - p.GetProperty("cost_lower_bound_usd").GetDouble()) < 1e-6 * jobs.Count + 1e-6, $"{what}: bound {bound}");
+                // Mean JCT: last run's end minus submit, over completed jobs.
+                var done = jobs.Where(g => g.First()["status"] == "Completed").ToList();
+                var jct = done.Average(g => g.Max(r => D(r["end_s"])) - D(g.First()["submit_s"]));
+                Assert.True(Math.Abs(jct - p.GetProperty("mean_jct_s").GetDouble()) < 0.01, $"{what}: JCT {jct} vs {p.GetProperty("mean_jct_s")}");
+                // The cost gap's parts add up to the bill over the bound.
+                var gap = p.GetProperty("cost_gap");
+                var parts = gap.EnumerateObject().Where(x => x.Name is not ("billed_usd" or "lower_bound_usd")).Sum(x => x.Value.GetDouble());
+                Assert.Equal(billed, gap.GetProperty("lower_bound_usd").GetDouble() + parts, 2);
+                checkedPolicies++;
+            }
+        }
+        Assert.True(checkedPolicies >= 9, $"only {checkedPolicies} policies checked"); // three traces × (reactive, spot-fallback, gureum) at least
+        Assert.True(File.Exists(Path.Combine(_dir, "eval.html")));
+    }
+
+    private static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+    /// <summary>A schedule CSV as header → value rows (the writer quotes only offer ids and zones, never with commas here).</summary>
+    private static List<Dictionary<string, string>> Rows(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return lines.Skip(1).Select(l => l.Split(',')).Select(f => header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => x.i < f.Length ? f[x.i] : "")).ToList();
+    }
+}
