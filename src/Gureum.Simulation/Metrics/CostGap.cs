@@ -56,10 +56,6 @@ public sealed record CostGap
         ("idle after last run", IdleAfterLastRunUsd), ("unused nodes", UnusedNodesUsd),
     ];
 
-    /// <summary>One line: each part as a multiple of the bound (1 + parts = cost ÷ LB).</summary>
-    public string Describe() => LowerBoundUsd <= 0 ? "no cost bound"
-        : $"cost ÷ LB {BilledUsd / LowerBoundUsd:0.000} = 1 + " + string.Join(" + ", Parts.Select(p => FormattableString.Invariant($"{p.Usd / LowerBoundUsd:0.000} {p.Name}")));
-
     /// <summary>Splits a replay's bill (see the type's remarks).</summary>
     public static CostGap Of(ReplayOutcome o, LowerBounds lb)
     {
