@@ -54,6 +54,7 @@ public sealed class Scheduler(Profile profile)
         // Preemption that found no victims for a (priority, shape) will not find any for the same
         // pair later in this decision: evictions only happen on success, which clears the memo.
         var noVictims = new HashSet<(int, ResourceRequest)>();
+        var candidates = new List<int>(); // reused by every placement of this decision
         for (var idx = 0; idx < order.Length; idx++)
         {
             var job = order[idx];
@@ -63,7 +64,7 @@ public sealed class Scheduler(Profile profile)
                 waiting.Add(new WaitingJob(job, quotaReason, CapacityHelps: false));
                 continue;
             }
-            var placements = ctx.MightFitSomewhere(r) ? Place(job, ctx) : null;
+            var placements = ctx.MightFitSomewhere(r) ? Place(job, ctx, candidates) : null;
             if (placements is not null)
             {
                 if (reservation is not null && !profile.Backfill!.MayStart(job, placements, reservation, ctx))
@@ -90,7 +91,7 @@ public sealed class Scheduler(Profile profile)
                     ctx.Evict(v);
                     actions.Add(new PreemptJob(v.Id, $"preempted for {job.Id} (priority {job.Spec.Priority} > {v.Spec.Priority})"));
                 }
-                if (Place(job, ctx) is { } after)
+                if (Place(job, ctx, candidates) is { } after)
                 {
                     ctx.Commit(job, after);
                     actions.Add(new StartJob(job.Id, after, "after preemption"));
@@ -176,15 +177,17 @@ public sealed class Scheduler(Profile profile)
         job is null ? $"job {id}" : $"job {id} (lab {job.Spec.Lab}, user {job.Spec.User}, priority {job.Spec.Priority})";
 
     /// <summary>Best-scored placement for every gang member on distinct nodes, or null. Ties go
-    /// to the node created first, whatever order the candidates come in.</summary>
-    private List<Placement>? Place(JobView job, SchedulingContext ctx)
+    /// to the node created first, whatever order the candidates come in. <paramref name="candidates"/>
+    /// is a buffer for the candidate node indices.</summary>
+    private List<Placement>? Place(JobView job, SchedulingContext ctx, List<int> candidates)
     {
         var r = job.Spec.Resources;
         if (r.Nodes <= 1)
         {
             var best = -1;
             var bestScore = double.NegativeInfinity;
-            foreach (var i in ctx.CandidateIndices(everyMember: false))
+            ctx.CandidateIndices(everyMember: false, candidates);
+            foreach (var i in candidates)
             {
                 var node = ctx.NodeAt(i);
                 if (!node.IsSchedulable || !Fit.Fits(r, node) || !ctx.Filter(job, node).IsSuccess) continue;
@@ -197,9 +200,16 @@ public sealed class Scheduler(Profile profile)
             }
             return best < 0 ? null : [Fit.Slice(r, ctx.NodeAt(best))!];
         }
+        return PlaceGang(job, ctx, candidates);
+    }
 
+    // Apart from Place so that the single-node path does not allocate this path's closure.
+    private List<Placement>? PlaceGang(JobView job, SchedulingContext ctx, List<int> candidates)
+    {
+        var r = job.Spec.Resources;
         var feasible = new List<(double Score, int Index)>();
-        foreach (var i in ctx.CandidateIndices(everyMember: true))
+        ctx.CandidateIndices(everyMember: true, candidates);
+        foreach (var i in candidates)
         {
             var node = ctx.NodeAt(i);
             if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(job, node).IsSuccess) feasible.Add((Score(job, node, ctx), i));
@@ -212,7 +222,8 @@ public sealed class Scheduler(Profile profile)
     private double Score(JobView job, Node node, SchedulingContext ctx)
     {
         var total = 0.0;
-        foreach (var (plugin, weight) in profile.Scores) total += weight * plugin.Score(job, node, ctx);
+        var scores = profile.Scores;
+        for (var s = 0; s < scores.Count; s++) total += scores[s].Weight * scores[s].Plugin.Score(job, node, ctx);
         return total;
     }
 }

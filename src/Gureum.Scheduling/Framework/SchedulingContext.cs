@@ -102,19 +102,20 @@ public sealed class SchedulingContext
     public Node? NodeById(string id) => IndexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
 
     /// <summary>
-    /// Indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
+    /// Fills <paramref name="into"/> (cleared first) with the indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
     /// snapshot (and at most one shape per two nodes): the first node (by creation) of every shape group that this decision has not
     /// changed and the first (lowest index) changed node of every shape; or, when
     /// <paramref name="everyMember"/>, every unchanged member and every changed node. Without one: every node. Filter and score plugins see nodes of one shape
     /// as interchangeable (their contract), so one node per shape is enough for a single-node
     /// placement; callers break score ties on the lower index, as a full scan in index order does.
     /// </summary>
-    public IEnumerable<int> CandidateIndices(bool everyMember)
+    public void CandidateIndices(bool everyMember, List<int> into)
     {
+        into.Clear();
         if (UsefulIndex is not { } capacity)
         {
-            for (var i = 0; i < NodeCount; i++) yield return i;
-            yield break;
+            for (var i = 0; i < NodeCount; i++) into.Add(i);
+            return;
         }
         if (!everyMember)
         {
@@ -131,18 +132,18 @@ public sealed class SchedulingContext
                 var group = groups[g].Value;
                 ref var k = ref _firstUnchanged[g];
                 while (k < group.Count && _overlay.ContainsKey(IndexById[group[k].Id])) k++;
-                if (k < group.Count) yield return IndexById[group[k].Id];
+                if (k < group.Count) into.Add(IndexById[group[k].Id]);
             }
-            foreach (var set in _changedByShape.Values) yield return set.Min;
-            yield break;
+            foreach (var set in _changedByShape.Values) into.Add(set.Min);
+            return;
         }
         foreach (var (_, group) in capacity.GroupList)
             foreach (var member in group)
             {
                 var i = IndexById[member.Id];
-                if (!_overlay.ContainsKey(i)) yield return i;
+                if (!_overlay.ContainsKey(i)) into.Add(i);
             }
-        foreach (var i in _overlay.Keys) yield return i;
+        foreach (var i in _overlay.Keys) into.Add(i);
     }
 
     // Per group of the snapshot's capacity index: the position of its first member this decision has not changed.
@@ -176,12 +177,15 @@ public sealed class SchedulingContext
     /// <summary>Records a placement in the overlay.</summary>
     public void Commit(JobView job, IReadOnlyList<Placement> placements)
     {
-        foreach (var p in placements)
+        long milli = 0;
+        for (var k = 0; k < placements.Count; k++) // indexed: a foreach would box the list's enumerator
         {
+            var p = placements[k];
             var i = IndexById[p.NodeId];
             SetOverlay(i, NodeAccounting.Allocate(NodeAt(i), p));
+            milli += p.MilliGpus;
         }
-        _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + placements.Sum(p => (long)p.MilliGpus);
+        _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + milli;
     }
 
     /// <summary>Records a preemption in the overlay: its resources are free for this decision.</summary>
