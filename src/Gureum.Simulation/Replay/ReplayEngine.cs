@@ -29,7 +29,10 @@ public sealed record ReplayOptions
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
     /// <summary>Stop as soon as this job has started (or can no longer start: rejected, cancelled).
-    /// Dry runs need nothing after it. Default null: run to the end.</summary>
+    /// Dry runs need nothing after it: of the decision that starts it, only what its start needs is
+    /// carried out (that start, and the preemptions, terminations and drains that may make room for
+    /// it), so the jobs the same decision starts besides it stay queued in the outcome. Default
+    /// null: run to the end.</summary>
     public string? StopWhenStarted { get; init; }
 }
 
@@ -85,7 +88,8 @@ public static class ReplayEngine
         var store = new InMemoryClusterStore(setup.Offers, opt.Store with { KeepEvents = opt.KeepEvents });
         var cloud = new SimulatedCloud(setup.Spot, events, time, opt.MinimumBilled);
         var executor = new SimulatedExecutor(events, time, opt.RestartOverhead);
-        var loop = new ControlLoop(store, setup.Core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });
+        var core = opt.StopWhenStarted is { } last ? new StopAtStart(setup.Core, last) : setup.Core;
+        var loop = new ControlLoop(store, core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });
 
         foreach (var n in setup.FixedFleet)
         {
@@ -167,6 +171,31 @@ public static class ReplayEngine
             Decisions = loop.Decisions,
             UsableOffers = setup.FixedFleet.Count > 0 ? setup.FixedFleet.Select(n => n.Offer).DistinctBy(o => o.Id).ToList() : setup.Offers,
         };
+    }
+
+    /// <summary>
+    /// The policy, with the plan that starts <paramref name="jobId"/> cut down to that start and the
+    /// actions that may make room for it (applied before starts): the replay stops after that
+    /// decision and reads nothing else of it, and a long queue's last decision may start thousands
+    /// of jobs. The start's placement and reason are the policy's, and the jobs started before it
+    /// in the plan only took resources, so it starts exactly as with the whole plan.
+    /// </summary>
+    private sealed class StopAtStart(IDecisionCore policy, string jobId) : IDecisionCore
+    {
+        public string Name => policy.Name;
+
+        public Plan Decide(ClusterSnapshot snapshot)
+        {
+            var plan = policy.Decide(snapshot);
+            var start = -1;
+            for (var i = 0; i < plan.Actions.Count && start < 0; i++)
+                if (plan.Actions[i] is StartJob s && s.JobId == jobId) start = i;
+            if (start < 0) return plan;
+            var kept = new List<PlanAction>();
+            for (var i = 0; i < plan.Actions.Count; i++)
+                if (i == start || plan.Actions[i] is PreemptJob or TerminateNode or DrainNode) kept.Add(plan.Actions[i]);
+            return plan with { Actions = kept };
+        }
     }
 
     private static IEnumerable<JobSpec> Slice(IReadOnlyList<JobSpec> jobs, int from, int to)
