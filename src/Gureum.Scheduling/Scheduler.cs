@@ -132,7 +132,9 @@ public sealed class Scheduler(Profile profile)
                 for (var s = 0; s < sorts.Count; s++) k[s] = sorts[s].SortKey(order[i], ctx)!.Value;
                 keys[i] = new QueueKey(k[0], k[1], k[2], k[3], order[i].Seq);
             }
-            Array.Sort(keys, order);
+            // Keys are unique (Seq breaks ties), so a queue already in order is the sorted order:
+            // often so (one priority, arrival order), and checking is O(n).
+            if (!InOrder(keys)) Array.Sort(keys, order);
             return order;
         }
         Array.Sort(order, (a, b) =>
@@ -145,6 +147,13 @@ public sealed class Scheduler(Profile profile)
             return a.Seq.CompareTo(b.Seq);
         });
         return order;
+    }
+
+    private static bool InOrder(QueueKey[] keys)
+    {
+        for (var i = 1; i < keys.Length; i++)
+            if (keys[i - 1].CompareTo(keys[i]) > 0) return false;
+        return true;
     }
 
     /// <summary>Precomputed queue-sort keys of one job (unused keys 0), ties on arrival order.</summary>

@@ -127,7 +127,7 @@ public sealed class CapacityIndexTests
     }
 
     [Fact]
-    public void Update_BatchOfChanges_SameGroupsAsOneByOne()
+    public void UpdateAndOf_BatchOfChanges_SameGroupsAsOneByOne()
     {
         // A fleet, then a run of changes (a node takes a new state, stops being schedulable, or is
         // gone); the store applies them as one batch per snapshot, one change per node from the
@@ -158,6 +158,10 @@ public sealed class CapacityIndexTests
 
                 Assert.Equal(Groups(oneByOne), Groups(batched));
                 for (var k = 0; k < list.Count; k++) Assert.Equal(shapes[(int)list[k].Ordinal], batchShapes[k]);
+                // Rebuilt from the nodes as they are now (in any order), it holds the same groups.
+                var rebuilt = CapacityIndex.Of(nodes.Select((n, i) => (n, i)).Where(p => p.n is { IsSchedulable: true }).Reverse()
+                    .Select(p => (new NodeRef(p.i, p.n!.Id), NodeShape.Of(p.n))));
+                Assert.Equal(Groups(oneByOne), Groups(rebuilt));
             }, iter: 400);
     }
 

@@ -49,6 +49,10 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     // only snapshots read the index, so the changes between two snapshots are applied as one batch.
     private readonly List<NodeChange> _unindexed = [];
     private readonly Dictionary<string, int> _unindexedAt = new(StringComparer.Ordinal);
+    // False once a change's "before" disagreed with what the index holds for the node (a node
+    // restored as terminated keeps its entry): the index is then only ever edited, never rebuilt,
+    // so that it stays exactly what one-by-one updates give.
+    private bool _rebuildable = true;
     private long _nextOrdinal; // creation order of alive nodes, for the capacity index
     private Dictionary<string, int>? _indexCopy; // frozen copy of _aliveIndex for snapshots; null when stale
     private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
@@ -273,7 +277,9 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     {
         var job = _jobs[jobId];
         if (job.Status != JobStatus.Running) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not running.");
-        var model = Progress.SlowestModel(job.Placements.Select(p => _nodes[p.NodeId]));
+        var nodes = new Node[job.Placements.Count];
+        for (var k = 0; k < nodes.Length; k++) nodes[k] = _nodes[job.Placements[k].NodeId];
+        var model = Progress.SlowestModel(nodes);
         for (var k = 0; k < job.Placements.Count; k++)
         {
             var p = job.Placements[k];
@@ -417,19 +423,37 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             FlushIndex(); // not a continuation of the recorded change: apply what is recorded first
         }
         var (ord, shape) = ordinal is { } o ? (o, null) : _indexed[nodeId];
+        if ((before is { IsSchedulable: true }) != (shape is not null)) _rebuildable = false;
         _unindexedAt[nodeId] = _unindexed.Count;
         _unindexed.Add(new NodeChange(ord, before, shape, after));
     }
 
-    /// <summary>Applies the recorded node changes to the capacity index in one batch.</summary>
+    /// <summary>Applies the recorded node changes to the capacity index in one batch; rebuilds it
+    /// when they are many (a quarter of the nodes or more: a decision that starts thousands of jobs).</summary>
     private void FlushIndex()
     {
         if (_unindexed.Count == 0) return;
         var shapes = new NodeShape?[_unindexed.Count];
-        _capacity = _capacity.Update(_unindexed, shapes);
-        foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
+        if (_rebuildable && _unindexed.Count * 4 >= _indexed.Count)
+        {
+            for (var i = 0; i < _unindexed.Count; i++)
+                shapes[i] = _unindexed[i].After is { IsSchedulable: true } after ? NodeShape.Of(after) : null;
+            foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
+            _capacity = CapacityIndex.Of(Indexed());
+        }
+        else
+        {
+            _capacity = _capacity.Update(_unindexed, shapes);
+            foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
+        }
         _unindexed.Clear();
         _unindexedAt.Clear();
+    }
+
+    private IEnumerable<(NodeRef, NodeShape)> Indexed()
+    {
+        foreach (var (id, (ordinal, shape)) in _indexed)
+            if (shape is not null) yield return (new NodeRef(ordinal, id), shape);
     }
 
     private void ReplaceNode(Node node)

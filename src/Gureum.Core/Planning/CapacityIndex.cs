@@ -30,7 +30,9 @@ public sealed class NodeShape : IEquatable<NodeShape>
         h.Add(freeCpus);
         h.Add(freeMemoryGiB);
         _hash = h.ToHashCode();
-        FreeWholeGpus = freeDescending.Count(f => f == 1000);
+        var whole = 0;
+        foreach (var f in freeDescending) if (f == 1000) whole++;
+        FreeWholeGpus = whole;
         MaxFreeMilli = freeDescending.Length == 0 ? 0 : freeDescending[0];
     }
 
@@ -116,6 +118,22 @@ public sealed class CapacityIndex
             groups = groups.SetItem(shape, set.Add(new NodeRef(ordinal, after.Id)));
         }
         return ReferenceEquals(groups, Groups) ? this : new CapacityIndex(groups);
+    }
+
+    /// <summary>The index of exactly these ready nodes, each with its shape: the groups that updates
+    /// from <see cref="Empty"/> adding them would give, built in one pass (for a batch of changes that
+    /// touches most nodes, cheaper than editing the groups).</summary>
+    public static CapacityIndex Of(IEnumerable<(NodeRef Node, NodeShape Shape)> nodes)
+    {
+        var groups = new Dictionary<NodeShape, List<NodeRef>>();
+        foreach (var (node, shape) in nodes)
+        {
+            if (!groups.TryGetValue(shape, out var list)) groups[shape] = list = [];
+            list.Add(node);
+        }
+        var index = ImmutableDictionary.CreateBuilder<NodeShape, ImmutableSortedSet<NodeRef>>();
+        foreach (var (shape, list) in groups) index[shape] = ImmutableSortedSet.CreateRange(ByOrdinal, list);
+        return new CapacityIndex(index.ToImmutable());
     }
 
     /// <summary>

@@ -87,9 +87,9 @@ public sealed class SchedulingContext
     /// <summary>Runs the filter chain; the first failure wins.</summary>
     public Status Filter(JobView job, Node node)
     {
-        foreach (var f in _filters)
+        for (var i = 0; i < _filters.Count; i++) // indexed: a foreach would box the list's enumerator
         {
-            var s = f.Filter(job, node, this);
+            var s = _filters[i].Filter(job, node, this);
             if (!s.IsSuccess) return s;
         }
         return Status.Ok;
@@ -125,16 +125,28 @@ public sealed class SchedulingContext
             // for every job.
             var groups = capacity.GroupList;
             _firstUnchanged ??= new int[groups.Count];
+            if (_firstUnchangedIndex is null)
+            {
+                _firstUnchangedIndex = new int[groups.Count];
+                Array.Fill(_firstUnchangedIndex, -1);
+            }
             for (var g = 0; g < groups.Count; g++)
             {
                 // Changed nodes stay changed for the whole decision: the first unchanged member
                 // of a group only moves forward, so each group is walked once per decision.
                 var group = groups[g].Value;
                 ref var k = ref _firstUnchanged[g];
-                while (k < group.Count && _overlay.ContainsKey(IndexById[group[k].Id])) k++;
-                if (k < group.Count) into.Add(IndexById[group[k].Id]);
+                ref var index = ref _firstUnchangedIndex[g]; // node index of group[k], -1 until looked up
+                while (k < group.Count)
+                {
+                    if (index < 0) index = IndexById[group[k].Id];
+                    if (!_overlay.ContainsKey(index)) break;
+                    k++;
+                    index = -1;
+                }
+                if (k < group.Count) into.Add(index);
             }
-            foreach (var set in _changedByShape.Values) into.Add(set.Min);
+            foreach (var changed in _changedByShape.Values) into.Add(changed.Min);
             return;
         }
         foreach (var (_, group) in capacity.GroupList)
@@ -146,11 +158,33 @@ public sealed class SchedulingContext
         foreach (var i in _overlay.Keys) into.Add(i);
     }
 
-    // Per group of the snapshot's capacity index: the position of its first member this decision has not changed.
+    // Per group of the snapshot's capacity index: the position of its first member this decision
+    // has not changed, and that member's node index (-1 until looked up).
     private int[]? _firstUnchanged;
+    private int[]? _firstUnchangedIndex;
     // Changed schedulable nodes by shape (only kept when the capacity index is used), and each one's shape.
-    private readonly Dictionary<NodeShape, SortedSet<int>> _changedByShape = [];
+    private readonly Dictionary<NodeShape, ChangedOfShape> _changedByShape = [];
     private readonly Dictionary<int, NodeShape> _changedShape = [];
+
+    /// <summary>Indices of the changed nodes of one shape, with the lowest kept at hand (every
+    /// placement asks for it; a SortedSet's Min walks the tree).</summary>
+    private sealed class ChangedOfShape
+    {
+        private readonly SortedSet<int> _set = [];
+
+        public int Min { get; private set; }
+        public int Count => _set.Count;
+
+        public void Add(int i)
+        {
+            if (_set.Add(i) && (_set.Count == 1 || i < Min)) Min = i;
+        }
+
+        public void Remove(int i)
+        {
+            if (_set.Remove(i) && i == Min && _set.Count > 0) Min = _set.Min;
+        }
+    }
 
     /// <summary>Sets a node's tentative state and keeps the changed nodes grouped by shape.</summary>
     private void SetOverlay(int i, Node node)
@@ -165,7 +199,7 @@ public sealed class SchedulingContext
         if (!node.IsSchedulable) return;
         var shape = NodeShape.Of(node);
         _changedShape[i] = shape;
-        if (!_changedByShape.TryGetValue(shape, out var set)) _changedByShape[shape] = set = [];
+        if (!_changedByShape.TryGetValue(shape, out var set)) _changedByShape[shape] = set = new ChangedOfShape();
         set.Add(i);
     }
 

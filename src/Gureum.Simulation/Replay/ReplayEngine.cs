@@ -162,7 +162,7 @@ public static class ReplayEngine
             Policy = setup.Core.Name,
             Start = start,
             End = end,
-            Jobs = store.AllJobs.OrderBy(j => j.Seq).ToList(),
+            Jobs = BySeq(store.AllJobs),
             Runs = runs,
             Bills = cloud.Bills.OrderBy(b => b.NodeId, StringComparer.Ordinal).ToList(),
             Samples = samples,
@@ -196,6 +196,16 @@ public static class ReplayEngine
                 if (i == start || plan.Actions[i] is PreemptJob or TerminateNode or DrainNode) kept.Add(plan.Actions[i]);
             return plan with { Actions = kept };
         }
+    }
+
+    /// <summary>Jobs in <see cref="JobView.Seq"/> order. The store's jobs usually are (they are kept
+    /// in order of arrival): then no sort (a stable one would return the same list).</summary>
+    private static List<JobView> BySeq(IEnumerable<JobView> jobs)
+    {
+        var list = jobs.ToList();
+        for (var i = 1; i < list.Count; i++)
+            if (list[i - 1].Seq > list[i].Seq) return list.OrderBy(j => j.Seq).ToList();
+        return list;
     }
 
     private static IEnumerable<JobSpec> Slice(IReadOnlyList<JobSpec> jobs, int from, int to)
