@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Scheduling.Framework;
@@ -124,7 +125,8 @@ public sealed class Scheduler(Profile profile)
         var sorts = profile.QueueSort;
         if (order.Length > 1 && sorts.Count <= QueueKey.MaxKeys && sorts.All(s => s.SortKey(order[0], ctx) is not null))
         {
-            var keys = new QueueKey[order.Length];
+            // Rented: with a long queue the keys are a large-object-heap array per decision.
+            var keys = ArrayPool<QueueKey>.Shared.Rent(order.Length);
             Span<long> k = stackalloc long[QueueKey.MaxKeys];
             for (var i = 0; i < order.Length; i++)
             {
@@ -134,7 +136,8 @@ public sealed class Scheduler(Profile profile)
             }
             // Keys are unique (Seq breaks ties), so a queue already in order is the sorted order:
             // often so (one priority, arrival order), and checking is O(n).
-            if (!InOrder(keys)) Array.Sort(keys, order);
+            if (!InOrder(keys.AsSpan(0, order.Length))) Array.Sort(keys, order, 0, order.Length);
+            ArrayPool<QueueKey>.Shared.Return(keys);
             return order;
         }
         Array.Sort(order, (a, b) =>
@@ -149,7 +152,7 @@ public sealed class Scheduler(Profile profile)
         return order;
     }
 
-    private static bool InOrder(QueueKey[] keys)
+    private static bool InOrder(ReadOnlySpan<QueueKey> keys)
     {
         for (var i = 1; i < keys.Length; i++)
             if (keys[i - 1].CompareTo(keys[i]) > 0) return false;
@@ -193,11 +196,16 @@ public sealed class Scheduler(Profile profile)
         var r = job.Spec.Resources;
         if (r.Nodes <= 1)
         {
+            var single = ctx.SingleNodeCandidates(out var free);
+            // Fit.Fits fails on every candidate for a request above their free maxima.
+            if (r.Cpus > free.Cpus + 1e-9 || r.MemoryGiB > free.Mem + 1e-9
+                || (r.Gpus > 0 ? r.Gpus > free.Whole : r.GpuMilli > 0 && r.GpuMilli > free.Milli))
+                return null;
             var best = -1;
             var bestScore = double.NegativeInfinity;
-            ctx.CandidateIndices(everyMember: false, candidates);
-            foreach (var i in candidates)
+            for (var k = 0; k < single.Count; k++)
             {
+                var i = single[k];
                 var node = ctx.NodeAt(i);
                 if (!node.IsSchedulable || !Fit.Fits(r, node) || !ctx.Filter(job, node).IsSuccess) continue;
                 var score = Score(job, node, ctx);

@@ -10,7 +10,10 @@ namespace Gureum.Scheduling.Framework;
 /// </summary>
 public sealed class SchedulingContext
 {
-    private readonly Dictionary<int, Node> _overlay = [];
+    // Tentative node states by node index (allocated at the first change; arrays, not dictionaries:
+    // a decision that starts thousands of jobs changes every node), and the changed indices in order.
+    private Node?[]? _overlay;
+    private readonly List<int> _changed = [];
     private IReadOnlyDictionary<string, int>? _indexById;
     private Dictionary<string, List<JobView>>? _runningByNode;
     private readonly HashSet<long> _preempted = [];
@@ -96,7 +99,9 @@ public sealed class SchedulingContext
     }
 
     /// <summary>The node at an index, with this decision's tentative changes.</summary>
-    public Node NodeAt(int i) => _overlay.TryGetValue(i, out var n) ? n : Snapshot.Nodes[i];
+    public Node NodeAt(int i) => _overlay?[i] ?? Snapshot.Nodes[i];
+
+    private bool IsChanged(int i) => _overlay?[i] is not null;
 
     /// <summary>A node by id with tentative changes, or null if not alive.</summary>
     public Node? NodeById(string id) => IndexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
@@ -140,7 +145,7 @@ public sealed class SchedulingContext
                 while (k < group.Count)
                 {
                     if (index < 0) index = IndexById[group[k].Id];
-                    if (!_overlay.ContainsKey(index)) break;
+                    if (!IsChanged(index)) break;
                     k++;
                     index = -1;
                 }
@@ -153,9 +158,44 @@ public sealed class SchedulingContext
             foreach (var member in group)
             {
                 var i = IndexById[member.Id];
-                if (!_overlay.ContainsKey(i)) into.Add(i);
+                if (!IsChanged(i)) into.Add(i);
             }
-        foreach (var i in _overlay.Keys) into.Add(i);
+        into.AddRange(_changed);
+    }
+
+    // Single-node candidates as of change number _singleVersion, and upper bounds of their free resources.
+    private readonly List<int> _single = [];
+    private int _version;
+    private int _singleVersion = -1;
+    private (int Whole, int Milli, double Cpus, double Mem) _singleFree;
+
+    /// <summary>
+    /// The candidates of a single-node placement (<see cref="CandidateIndices"/> without every
+    /// member), computed once per state of this decision (a placement changes it; a run of jobs that
+    /// fit nowhere reuses it), with upper bounds of the free resources of the schedulable ones: a
+    /// request above them fits none of them. Valid until the next placement or eviction.
+    /// </summary>
+    public IReadOnlyList<int> SingleNodeCandidates(out (int Whole, int Milli, double Cpus, double Mem) free)
+    {
+        if (_singleVersion != _version)
+        {
+            CandidateIndices(everyMember: false, _single);
+            int whole = 0, milli = 0;
+            double cpus = 0, mem = 0;
+            foreach (var i in _single)
+            {
+                var n = NodeAt(i);
+                if (!n.IsSchedulable) continue;
+                whole = Math.Max(whole, n.FreeWholeGpus);
+                milli = Math.Max(milli, n.MaxFreeMilli);
+                cpus = Math.Max(cpus, n.FreeCpus);
+                mem = Math.Max(mem, n.FreeMemoryGiB);
+            }
+            _singleFree = (whole, milli, cpus, mem);
+            _singleVersion = _version;
+        }
+        free = _singleFree;
+        return _single;
     }
 
     // Per group of the snapshot's capacity index: the position of its first member this decision
@@ -164,7 +204,7 @@ public sealed class SchedulingContext
     private int[]? _firstUnchangedIndex;
     // Changed schedulable nodes by shape (only kept when the capacity index is used), and each one's shape.
     private readonly Dictionary<NodeShape, ChangedOfShape> _changedByShape = [];
-    private readonly Dictionary<int, NodeShape> _changedShape = [];
+    private NodeShape?[]? _changedShape;
 
     /// <summary>Indices of the changed nodes of one shape, with the lowest kept at hand (every
     /// placement asks for it; a SortedSet's Min walks the tree).</summary>
@@ -189,12 +229,20 @@ public sealed class SchedulingContext
     /// <summary>Sets a node's tentative state and keeps the changed nodes grouped by shape.</summary>
     private void SetOverlay(int i, Node node)
     {
+        _overlay ??= new Node?[NodeCount];
+        _version++;
+        if (_overlay[i] is null) _changed.Add(i);
         _overlay[i] = node;
         if (UsefulIndex is null) return;
-        if (_changedShape.Remove(i, out var before) && _changedByShape.TryGetValue(before, out var old))
+        _changedShape ??= new NodeShape?[NodeCount];
+        if (_changedShape[i] is { } before)
         {
-            old.Remove(i);
-            if (old.Count == 0) _changedByShape.Remove(before);
+            _changedShape[i] = null;
+            if (_changedByShape.TryGetValue(before, out var old))
+            {
+                old.Remove(i);
+                if (old.Count == 0) _changedByShape.Remove(before);
+            }
         }
         if (!node.IsSchedulable) return;
         var shape = NodeShape.Of(node);
@@ -260,5 +308,5 @@ public sealed class SchedulingContext
     }
 
     /// <summary>Nodes whose state changed in this decision (placements or evictions).</summary>
-    public IEnumerable<Node> ChangedNodes => _overlay.Values;
+    public IEnumerable<Node> ChangedNodes => _changed.Select(i => _overlay![i]!);
 }

@@ -155,7 +155,7 @@ public static class ReplayEngine
         var end = time.GetUtcNow();
         cloud.CloseAll(end);
         samples.Add(Sample(end, store, spend));
-        var runs = new Dictionary<string, IReadOnlyList<JobRun>>(StringComparer.Ordinal);
+        var runs = new Dictionary<string, IReadOnlyList<JobRun>>(jobs.Count, StringComparer.Ordinal);
         foreach (var j in store.AllJobs) runs[j.Id] = store.RunsOf(j.Id);
         return new ReplayOutcome
         {
