@@ -196,11 +196,10 @@ public sealed class Scheduler(Profile profile)
         var r = job.Spec.Resources;
         if (r.Nodes <= 1)
         {
-            var single = ctx.SingleNodeCandidates(out var free);
-            // Fit.Fits fails on every candidate for a request above their free maxima.
-            if (r.Cpus > free.Cpus + 1e-9 || r.MemoryGiB > free.Mem + 1e-9
-                || (r.Gpus > 0 ? r.Gpus > free.Whole : r.GpuMilli > 0 && r.GpuMilli > free.Milli))
-                return null;
+            // Candidates unchanged since an earlier job of this decision: a job above their free
+            // maxima fits none of them (a run of jobs waiting for a full fleet costs O(1) each).
+            var single = ctx.SingleNodeCandidates(out var reused);
+            if (reused && !ctx.MightFitCandidate(r)) return null;
             var best = -1;
             var bestScore = double.NegativeInfinity;
             for (var k = 0; k < single.Count; k++)

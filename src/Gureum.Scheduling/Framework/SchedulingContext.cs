@@ -163,26 +163,40 @@ public sealed class SchedulingContext
         into.AddRange(_changed);
     }
 
-    // Single-node candidates as of change number _singleVersion, and upper bounds of their free resources.
+    // Single-node candidates as of change number _singleVersion, and upper bounds of their free
+    // resources as of change number _freeVersion.
     private readonly List<int> _single = [];
     private int _version;
     private int _singleVersion = -1;
+    private int _freeVersion = -1;
     private (int Whole, int Milli, double Cpus, double Mem) _singleFree;
 
     /// <summary>
     /// The candidates of a single-node placement (<see cref="CandidateIndices"/> without every
-    /// member), computed once per state of this decision (a placement changes it; a run of jobs that
-    /// fit nowhere reuses it), with upper bounds of the free resources of the schedulable ones: a
-    /// request above them fits none of them. Valid until the next placement or eviction.
+    /// member), computed once per state of this decision: a placement or eviction changes it, a run
+    /// of jobs that fit nowhere reuses it (<paramref name="reused"/>). Valid until the next change.
     /// </summary>
-    public IReadOnlyList<int> SingleNodeCandidates(out (int Whole, int Milli, double Cpus, double Mem) free)
+    public IReadOnlyList<int> SingleNodeCandidates(out bool reused)
     {
-        if (_singleVersion != _version)
+        reused = _singleVersion == _version;
+        if (!reused)
         {
             CandidateIndices(everyMember: false, _single);
+            _singleVersion = _version;
+        }
+        return _single;
+    }
+
+    /// <summary>Whether a request could fit one of the <see cref="SingleNodeCandidates"/> by the
+    /// maxima of their free resources (computed once per state): false means
+    /// <see cref="Fit.Fits(ResourceRequest, Node)"/> fails on every one of them.</summary>
+    public bool MightFitCandidate(ResourceRequest r)
+    {
+        if (_freeVersion != _version)
+        {
             int whole = 0, milli = 0;
             double cpus = 0, mem = 0;
-            foreach (var i in _single)
+            foreach (var i in SingleNodeCandidates(out _))
             {
                 var n = NodeAt(i);
                 if (!n.IsSchedulable) continue;
@@ -192,10 +206,12 @@ public sealed class SchedulingContext
                 mem = Math.Max(mem, n.FreeMemoryGiB);
             }
             _singleFree = (whole, milli, cpus, mem);
-            _singleVersion = _version;
+            _freeVersion = _version;
         }
-        free = _singleFree;
-        return _single;
+        var free = _singleFree;
+        // Fit.Fits's failures, on the maxima: CPUs or memory short, else whole GPUs, else a share of one.
+        return !(r.Cpus > free.Cpus + 1e-9 || r.MemoryGiB > free.Mem + 1e-9
+            || (r.Gpus > 0 ? r.Gpus > free.Whole : r.GpuMilli > 0 && r.GpuMilli > free.Milli));
     }
 
     // Per group of the snapshot's capacity index: the position of its first member this decision
