@@ -56,11 +56,12 @@ public sealed class Scheduler(Profile profile)
         // pair later in this decision: evictions only happen on success, which clears the memo.
         var noVictims = new HashSet<(int, ResourceRequest)>();
         var candidates = new List<int>(); // reused by every placement of this decision
+        var quotas = AnyQuota(snapshot); // without one, no job is over quota (no lookup per job)
         for (var idx = 0; idx < order.Length; idx++)
         {
             var job = order[idx];
             var r = job.Spec.Resources;
-            if (OverQuota(job, ctx) is { } quotaReason)
+            if (quotas && OverQuota(job, ctx) is { } quotaReason)
             {
                 waiting.Add(new WaitingJob(job, quotaReason, CapacityHelps: false));
                 continue;
@@ -172,6 +173,13 @@ public sealed class Scheduler(Profile profile)
             if (c == 0) c = K3.CompareTo(o.K3);
             return c != 0 ? c : Seq.CompareTo(o.Seq);
         }
+    }
+
+    private static bool AnyQuota(ClusterSnapshot snapshot)
+    {
+        foreach (var lab in snapshot.Labs.Values)
+            if (lab.MaxConcurrentGpus is not null) return true;
+        return false;
     }
 
     private static string? OverQuota(JobView job, SchedulingContext ctx)

@@ -443,7 +443,14 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         }
         else
         {
-            _capacity = _capacity.Update(_unindexed, shapes);
+            if (_unindexed.Count <= 8) // a few: one by one costs less than the builders (one change per node: same result)
+                for (var i = 0; i < _unindexed.Count; i++)
+                {
+                    var (ordinal, before, beforeShape, after) = _unindexed[i];
+                    _capacity = _capacity.Update(ordinal, before, beforeShape, after, out shapes[i]);
+                }
+            else
+                _capacity = _capacity.Update(_unindexed, shapes);
             foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
         }
         _unindexed.Clear();
