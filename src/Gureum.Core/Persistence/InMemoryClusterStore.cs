@@ -13,6 +13,11 @@ public sealed record InMemoryStoreOptions
     /// large replays turn it off and keep only counts.</summary>
     public bool KeepEvents { get; init; } = true;
 
+    /// <summary>With <see cref="KeepEvents"/>, keep only the events this accepts (a dry run needs a
+    /// few of a long replay's many). Default null: every event. <see cref="InMemoryClusterStore.EventCounts"/>
+    /// counts every event either way.</summary>
+    public Func<ClusterEvent, bool>? KeepEvent { get; init; }
+
     /// <summary>Fair-share usage half-life. Default 7 days (Slurm's PriorityDecayHalfLife default).</summary>
     public TimeSpan FairShareHalfLife { get; init; } = TimeSpan.FromDays(7);
 
@@ -484,7 +489,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     public ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct)
     {
         _eventCounts[e.Kind] = _eventCounts.GetValueOrDefault(e.Kind) + 1;
-        if (_options.KeepEvents) _events.Add(e);
+        if (_options.KeepEvents && (_options.KeepEvent is not { } keep || keep(e))) _events.Add(e);
         return ValueTask.CompletedTask;
     }
 }
