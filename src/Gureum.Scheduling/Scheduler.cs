@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Scheduling.Framework;
@@ -54,16 +55,18 @@ public sealed class Scheduler(Profile profile)
         // Preemption that found no victims for a (priority, shape) will not find any for the same
         // pair later in this decision: evictions only happen on success, which clears the memo.
         var noVictims = new HashSet<(int, ResourceRequest)>();
+        var candidates = new List<int>(); // reused by every placement of this decision
+        var quotas = AnyQuota(snapshot); // without one, no job is over quota (no lookup per job)
         for (var idx = 0; idx < order.Length; idx++)
         {
             var job = order[idx];
             var r = job.Spec.Resources;
-            if (OverQuota(job, ctx) is { } quotaReason)
+            if (quotas && OverQuota(job, ctx) is { } quotaReason)
             {
                 waiting.Add(new WaitingJob(job, quotaReason, CapacityHelps: false));
                 continue;
             }
-            var placements = ctx.MightFitSomewhere(r) ? Place(job, ctx) : null;
+            var placements = ctx.MightFitSomewhere(r) ? Place(job, ctx, candidates) : null;
             if (placements is not null)
             {
                 if (reservation is not null && !profile.Backfill!.MayStart(job, placements, reservation, ctx))
@@ -90,7 +93,7 @@ public sealed class Scheduler(Profile profile)
                     ctx.Evict(v);
                     actions.Add(new PreemptJob(v.Id, $"preempted for {job.Id} (priority {job.Spec.Priority} > {v.Spec.Priority})"));
                 }
-                if (Place(job, ctx) is { } after)
+                if (Place(job, ctx, candidates) is { } after)
                 {
                     ctx.Commit(job, after);
                     actions.Add(new StartJob(job.Id, after, "after preemption"));
@@ -123,7 +126,8 @@ public sealed class Scheduler(Profile profile)
         var sorts = profile.QueueSort;
         if (order.Length > 1 && sorts.Count <= QueueKey.MaxKeys && sorts.All(s => s.SortKey(order[0], ctx) is not null))
         {
-            var keys = new QueueKey[order.Length];
+            // Rented: with a long queue the keys are a large-object-heap array per decision.
+            var keys = ArrayPool<QueueKey>.Shared.Rent(order.Length);
             Span<long> k = stackalloc long[QueueKey.MaxKeys];
             for (var i = 0; i < order.Length; i++)
             {
@@ -131,7 +135,10 @@ public sealed class Scheduler(Profile profile)
                 for (var s = 0; s < sorts.Count; s++) k[s] = sorts[s].SortKey(order[i], ctx)!.Value;
                 keys[i] = new QueueKey(k[0], k[1], k[2], k[3], order[i].Seq);
             }
-            Array.Sort(keys, order);
+            // Keys are unique (Seq breaks ties), so a queue already in order is the sorted order:
+            // often so (one priority, arrival order), and checking is O(n).
+            if (!InOrder(keys.AsSpan(0, order.Length))) Array.Sort(keys, order, 0, order.Length);
+            ArrayPool<QueueKey>.Shared.Return(keys);
             return order;
         }
         Array.Sort(order, (a, b) =>
@@ -144,6 +151,13 @@ public sealed class Scheduler(Profile profile)
             return a.Seq.CompareTo(b.Seq);
         });
         return order;
+    }
+
+    private static bool InOrder(ReadOnlySpan<QueueKey> keys)
+    {
+        for (var i = 1; i < keys.Length; i++)
+            if (keys[i - 1].CompareTo(keys[i]) > 0) return false;
+        return true;
     }
 
     /// <summary>Precomputed queue-sort keys of one job (unused keys 0), ties on arrival order.</summary>
@@ -161,6 +175,13 @@ public sealed class Scheduler(Profile profile)
         }
     }
 
+    private static bool AnyQuota(ClusterSnapshot snapshot)
+    {
+        foreach (var lab in snapshot.Labs.Values)
+            if (lab.MaxConcurrentGpus is not null) return true;
+        return false;
+    }
+
     private static string? OverQuota(JobView job, SchedulingContext ctx)
     {
         if (!ctx.Snapshot.Labs.TryGetValue(job.Spec.Lab, out var lab) || lab.MaxConcurrentGpus is not { } quota) return null;
@@ -176,16 +197,22 @@ public sealed class Scheduler(Profile profile)
         job is null ? $"job {id}" : $"job {id} (lab {job.Spec.Lab}, user {job.Spec.User}, priority {job.Spec.Priority})";
 
     /// <summary>Best-scored placement for every gang member on distinct nodes, or null. Ties go
-    /// to the node created first, whatever order the candidates come in.</summary>
-    private List<Placement>? Place(JobView job, SchedulingContext ctx)
+    /// to the node created first, whatever order the candidates come in. <paramref name="candidates"/>
+    /// is a buffer for the candidate node indices.</summary>
+    private List<Placement>? Place(JobView job, SchedulingContext ctx, List<int> candidates)
     {
         var r = job.Spec.Resources;
         if (r.Nodes <= 1)
         {
+            // Candidates unchanged since an earlier job of this decision: a job above their free
+            // maxima fits none of them (a run of jobs waiting for a full fleet costs O(1) each).
+            var single = ctx.SingleNodeCandidates(out var reused);
+            if (reused && !ctx.MightFitCandidate(r)) return null;
             var best = -1;
             var bestScore = double.NegativeInfinity;
-            foreach (var i in ctx.CandidateIndices(everyMember: false))
+            for (var k = 0; k < single.Count; k++)
             {
+                var i = single[k];
                 var node = ctx.NodeAt(i);
                 if (!node.IsSchedulable || !Fit.Fits(r, node) || !ctx.Filter(job, node).IsSuccess) continue;
                 var score = Score(job, node, ctx);
@@ -197,9 +224,16 @@ public sealed class Scheduler(Profile profile)
             }
             return best < 0 ? null : [Fit.Slice(r, ctx.NodeAt(best))!];
         }
+        return PlaceGang(job, ctx, candidates);
+    }
 
+    // Apart from Place so that the single-node path does not allocate this path's closure.
+    private List<Placement>? PlaceGang(JobView job, SchedulingContext ctx, List<int> candidates)
+    {
+        var r = job.Spec.Resources;
         var feasible = new List<(double Score, int Index)>();
-        foreach (var i in ctx.CandidateIndices(everyMember: true))
+        ctx.CandidateIndices(everyMember: true, candidates);
+        foreach (var i in candidates)
         {
             var node = ctx.NodeAt(i);
             if (node.IsSchedulable && Fit.Fits(r, node) && ctx.Filter(job, node).IsSuccess) feasible.Add((Score(job, node, ctx), i));
@@ -212,7 +246,8 @@ public sealed class Scheduler(Profile profile)
     private double Score(JobView job, Node node, SchedulingContext ctx)
     {
         var total = 0.0;
-        foreach (var (plugin, weight) in profile.Scores) total += weight * plugin.Score(job, node, ctx);
+        var scores = profile.Scores;
+        for (var s = 0; s < scores.Count; s++) total += scores[s].Weight * scores[s].Plugin.Score(job, node, ctx);
         return total;
     }
 }

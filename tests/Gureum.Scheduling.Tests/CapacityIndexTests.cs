@@ -126,6 +126,49 @@ public sealed class CapacityIndexTests
         Assert.Empty(next.Update(0, busy, null, busy with { State = NodeState.Draining }, out _).Groups);
     }
 
+    [Fact]
+    public void UpdateAndOf_BatchOfChanges_SameGroupsAsOneByOne()
+    {
+        // A fleet, then a run of changes (a node takes a new state, stops being schedulable, or is
+        // gone); the store applies them as one batch per snapshot, one change per node from the
+        // state indexed to the latest.
+        var change = Gen.Select(Gen.Int[0, 29], GenFewShapes, Gen.Int[0, 5]);
+        Gen.Select(GenFewShapes.List[1, 30], change.List[0, 80])
+            .Sample((fleet, changes) =>
+            {
+                var nodes = fleet.Select((n, i) => (Node?)(n with { Id = $"n{i:D3}" })).ToArray();
+                var shapes = new NodeShape?[nodes.Length];
+                var start = CapacityIndex.Empty;
+                for (var i = 0; i < nodes.Length; i++) start = start.Update(i, null, null, nodes[i], out shapes[i]);
+
+                var oneByOne = start;
+                var batch = new Dictionary<int, NodeChange>();
+                foreach (var (pick, next, roll) in changes)
+                {
+                    var i = pick % nodes.Length;
+                    var before = nodes[i];
+                    var after = roll == 0 ? null : (roll == 1 ? next with { State = NodeState.Draining } : next) with { Id = $"n{i:D3}" };
+                    batch[i] = batch.TryGetValue(i, out var c) ? c with { After = after } : new NodeChange(i, before, shapes[i], after);
+                    oneByOne = oneByOne.Update(i, before, shapes[i], after, out shapes[i]);
+                    nodes[i] = after;
+                }
+                var list = batch.Values.ToList();
+                var batchShapes = new NodeShape?[list.Count];
+                var batched = start.Update(list, batchShapes);
+
+                Assert.Equal(Groups(oneByOne), Groups(batched));
+                for (var k = 0; k < list.Count; k++) Assert.Equal(shapes[(int)list[k].Ordinal], batchShapes[k]);
+                // Rebuilt from the nodes as they are now (in any order), it holds the same groups.
+                var rebuilt = CapacityIndex.Of(nodes.Select((n, i) => (n, i)).Where(p => p.n is { IsSchedulable: true }).Reverse()
+                    .Select(p => (new NodeRef(p.i, p.n!.Id), NodeShape.Of(p.n))));
+                Assert.Equal(Groups(oneByOne), Groups(rebuilt));
+            }, iter: 400);
+    }
+
+    private static List<string> Groups(CapacityIndex index) =>
+        index.Groups.Select(g => $"{g.Key.Offer.InstanceType} {g.Key.FreeWholeGpus} {g.Key.FreeCpus} {g.Key.GetHashCode()}: {string.Join(",", g.Value.Select(r => $"{r.Ordinal}/{r.Id}"))}")
+            .Order(StringComparer.Ordinal).ToList();
+
     private static string Describe(SchedulingResult r) =>
         string.Join("\n", r.Actions.Select(a => a switch
         {

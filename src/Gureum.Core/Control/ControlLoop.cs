@@ -1,3 +1,4 @@
+using System.Text;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 
@@ -257,32 +258,36 @@ public sealed class ControlLoop(
             foreach (var a in plan.Actions)
                 if (a is StartJob s) started.Add((s, await store.StartJobAsync(s.JobId, s.Placements, now, ct)));
         if (started.Count == 0) return;
+        var message = new StringBuilder(); // one buffer for every start's message: a decision may start thousands
         await using (store.DeferCommits())
         {
             foreach (var (s, job) in started)
             {
                 var nodes = await NodesOfAsync(job, ct);
                 await executor.StartAsync(job, nodes, ct);
-                await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, $"{s.Reason}; {Where(nodes, job.Placements)}"), ct);
+                AppendWhere(message.Clear().Append(s.Reason).Append("; "), nodes, job.Placements);
+                await store.AppendEventAsync(new ClusterEvent(now, EventKind.JobStarted, s.JobId, s.Placements[0].NodeId, message.ToString()), ct);
             }
         }
     }
 
-    /// <summary>Where a run is, for its start event: node, offer, market, zone and the GPUs taken,
+    /// <summary>Appends where a run is, for its start event: node, offer, market, zone and the GPUs taken,
     /// e.g. <c>on n000003 (aws/us-east-1a/p4d.24xlarge, Spot, zone us-east-1a, 4×A100 of 8)</c>.</summary>
-    internal static string Where(IReadOnlyList<Node> nodes, IReadOnlyList<Placement> placements)
+    private static StringBuilder AppendWhere(StringBuilder text, IReadOnlyList<Node> nodes, IReadOnlyList<Placement> placements)
     {
-        var parts = new List<string>(nodes.Count);
+        text.Append("on ");
         for (var i = 0; i < nodes.Count; i++)
         {
             var n = nodes[i];
             var p = i < placements.Count ? placements[i] : null;
-            var gpus = p is null || n.Offer.GpuCount == 0 ? "no GPU"
-                : p.MilliPerGpu < 1000 ? $"{p.MilliGpus / 1000.0:0.###} of one {n.Offer.GpuModel}"
-                : $"{p.GpuIndices.Length}×{n.Offer.GpuModel} of {n.Offer.GpuCount}";
-            parts.Add($"{n.Id} ({n.Offer.Id}, {n.Market}, zone {n.Offer.Zone}, {gpus})");
+            if (i > 0) text.Append(" + ");
+            text.Append($"{n.Id} ({n.Offer.Id}, {n.Market}, zone {n.Offer.Zone}, ");
+            if (p is null || n.Offer.GpuCount == 0) text.Append("no GPU");
+            else if (p.MilliPerGpu < 1000) text.Append($"{p.MilliGpus / 1000.0:0.###} of one {n.Offer.GpuModel}");
+            else text.Append($"{p.GpuIndices.Length}×{n.Offer.GpuModel} of {n.Offer.GpuCount}");
+            text.Append(')');
         }
-        return "on " + string.Join(" + ", parts);
+        return text;
     }
 
     /// <inheritdoc />

@@ -13,6 +13,11 @@ public sealed record InMemoryStoreOptions
     /// large replays turn it off and keep only counts.</summary>
     public bool KeepEvents { get; init; } = true;
 
+    /// <summary>With <see cref="KeepEvents"/>, keep only the events this accepts (a dry run needs a
+    /// few of a long replay's many). Default null: every event. <see cref="InMemoryClusterStore.EventCounts"/>
+    /// counts every event either way.</summary>
+    public Func<ClusterEvent, bool>? KeepEvent { get; init; }
+
     /// <summary>Fair-share usage half-life. Default 7 days (Slurm's PriorityDecayHalfLife default).</summary>
     public TimeSpan FairShareHalfLife { get; init; } = TimeSpan.FromDays(7);
 
@@ -25,7 +30,7 @@ public sealed record InMemoryStoreOptions
 
 /// <summary>
 /// The replay's store: all state in memory, snapshots in O(1) for the job collections (persistent
-/// immutable collections) and O(nodes) only when a node changed. Not thread-safe.
+/// immutable collections, edited through builders) and O(nodes) only when a node changed. Not thread-safe.
 /// </summary>
 public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemoryStoreOptions? options = null) : IClusterStore
 {
@@ -34,14 +39,25 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     private readonly InMemoryStoreOptions _options = options ?? new InMemoryStoreOptions();
     private readonly Dictionary<string, JobView> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<JobRun>> _runs = new(StringComparer.Ordinal);
-    private ImmutableList<JobView> _pending = ImmutableList<JobView>.Empty;
-    private ImmutableSortedDictionary<long, JobView> _running = ImmutableSortedDictionary<long, JobView>.Empty;
+    // The queue and the running jobs are edited through builders and frozen by each snapshot
+    // (O(1), and the first edit after it copies only the path it touches): between two snapshots
+    // edits are in place instead of copying O(log n) nodes each.
+    private readonly ImmutableList<JobView>.Builder _pending = ImmutableList.CreateBuilder<JobView>();
+    private readonly ImmutableSortedDictionary<long, JobView>.Builder _running = ImmutableSortedDictionary.CreateBuilder<long, JobView>();
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
     private readonly NodeTable _alive = new();
     private readonly Dictionary<string, int> _aliveIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _jobsOnNode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Ordinal, NodeShape? Shape)> _indexed = new(StringComparer.Ordinal);
     private CapacityIndex _capacity = CapacityIndex.Empty;
+    // Node changes not yet in _capacity, at most one per node (first state indexed, latest state):
+    // only snapshots read the index, so the changes between two snapshots are applied as one batch.
+    private readonly List<NodeChange> _unindexed = [];
+    private readonly Dictionary<string, int> _unindexedAt = new(StringComparer.Ordinal);
+    // False once a change's "before" disagreed with what the index holds for the node (a node
+    // restored as terminated keeps its entry): the index is then only ever edited, never rebuilt,
+    // so that it stays exactly what one-by-one updates give.
+    private bool _rebuildable = true;
     private long _nextOrdinal; // creation order of alive nodes, for the capacity index
     private Dictionary<string, int>? _indexCopy; // frozen copy of _aliveIndex for snapshots; null when stale
     private readonly Dictionary<string, LabState> _labs = new(StringComparer.Ordinal);
@@ -125,7 +141,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         {
             case JobStatus.Pending:
                 var i = _pending.BinarySearch(job, BySeq);
-                _pending = _pending.Insert(i < 0 ? ~i : i, job);
+                _pending.Insert(i < 0 ? ~i : i, job);
                 Lab(job.Spec.Lab, now);
                 break;
             case JobStatus.Running:
@@ -134,7 +150,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
                     if (!_jobsOnNode.TryGetValue(p.NodeId, out var set)) _jobsOnNode[p.NodeId] = set = new HashSet<string>(StringComparer.Ordinal);
                     set.Add(job.Id);
                 }
-                _running = _running.Add(job.Seq, job);
+                _running.Add(job.Seq, job);
                 Lab(job.Spec.Lab, now).RunningMilli += MilliOf(job.Placements);
                 break;
         }
@@ -146,6 +162,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     /// <inheritdoc />
     public ValueTask<ClusterSnapshot> SnapshotAsync(DateTimeOffset now, CancellationToken ct)
     {
+        FlushIndex();
         _indexCopy ??= new Dictionary<string, int>(_aliveIndex, StringComparer.Ordinal);
         var labs = new Dictionary<string, LabShare>(_labs.Count, StringComparer.Ordinal);
         foreach (var (name, s) in _labs)
@@ -156,8 +173,8 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         return ValueTask.FromResult(new ClusterSnapshot
         {
             Now = now,
-            Pending = _pending,
-            Running = _running,
+            Pending = _pending.ToImmutable(),
+            Running = _running.ToImmutable(),
             Nodes = _alive.Freeze(),
             NodeIndex = _indexCopy,
             Capacity = _capacity,
@@ -194,7 +211,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         if (_jobs.ContainsKey(spec.Id)) throw new InvalidOperationException($"Job {spec.Id} already exists.");
         var view = new JobView { Seq = _jobSeq++, Spec = spec, Status = JobStatus.Pending, QueuedSince = now };
         _jobs[spec.Id] = view;
-        _pending = _pending.Add(view); // arrival order = Seq order
+        _pending.Add(view); // arrival order = Seq order
         Lab(spec.Lab, now);
         return ValueTask.FromResult(view);
     }
@@ -221,8 +238,9 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     {
         var job = _jobs[jobId];
         if (job.Status != JobStatus.Pending) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not pending.");
-        foreach (var p in placements)
+        for (var k = 0; k < placements.Count; k++) // indexed: a foreach would box the list's enumerator
         {
+            var p = placements[k];
             var node = _nodes[p.NodeId];
             if (node.State != NodeState.Ready) throw new InvalidOperationException($"Node {p.NodeId} is {node.State}, not ready.");
             ReplaceNode(NodeAccounting.Allocate(node, p));
@@ -240,7 +258,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             WaitReason = null,
         };
         _jobs[jobId] = running;
-        _running = _running.Add(running.Seq, running);
+        _running.Add(running.Seq, running);
         Lab(job.Spec.Lab, now).RunningMilli += MilliOf(placements);
         return ValueTask.FromResult(running);
     }
@@ -248,7 +266,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     private static long MilliOf(IReadOnlyList<Placement> placements)
     {
         long m = 0;
-        foreach (var p in placements) m += p.MilliGpus;
+        for (var k = 0; k < placements.Count; k++) m += placements[k].MilliGpus;
         return m;
     }
 
@@ -256,7 +274,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     {
         var i = _pending.BinarySearch(job, BySeq);
         if (i < 0) throw new InvalidOperationException($"Job {job.Id} is not in the queue.");
-        _pending = _pending.RemoveAt(i);
+        _pending.RemoveAt(i);
     }
 
     /// <inheritdoc />
@@ -264,25 +282,29 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     {
         var job = _jobs[jobId];
         if (job.Status != JobStatus.Running) throw new InvalidOperationException($"Job {jobId} is {job.Status}, not running.");
-        var model = Progress.SlowestModel(job.Placements.Select(p => _nodes[p.NodeId]));
-        foreach (var p in job.Placements)
+        var nodes = new Node[job.Placements.Count];
+        for (var k = 0; k < nodes.Length; k++) nodes[k] = _nodes[job.Placements[k].NodeId];
+        var model = Progress.SlowestModel(nodes);
+        for (var k = 0; k < job.Placements.Count; k++)
         {
+            var p = job.Placements[k];
             var node = _nodes[p.NodeId];
             // A lost node's resources vanish with it; only live nodes get them back.
             if (node.State != NodeState.Terminated) ReplaceNode(NodeAccounting.Release(node, p, now));
             _jobsOnNode[p.NodeId].Remove(jobId);
         }
         if (!_runs.TryGetValue(jobId, out var runs)) _runs[jobId] = runs = new List<JobRun>(1);
-        runs.Add(new JobRun(job.RunStartedAt!.Value, now, string.Join('+', job.Placements.Select(p => p.NodeId)), model, outcome));
+        var nodeIds = job.Placements.Count == 1 ? job.Placements[0].NodeId : string.Join('+', job.Placements.Select(p => p.NodeId));
+        runs.Add(new JobRun(job.RunStartedAt!.Value, now, nodeIds, model, outcome));
         Lab(job.Spec.Lab, now).RunningMilli -= MilliOf(job.Placements);
-        _running = _running.Remove(job.Seq);
+        _running.Remove(job.Seq);
 
         JobView next;
         if (outcome is RunOutcome.Preempted or RunOutcome.NodeLost)
         {
             next = job with { Status = JobStatus.Pending, RunStartedAt = null, Placements = [], WorkSaved = workSaved, QueuedSince = now };
             var i = _pending.BinarySearch(next, BySeq);
-            _pending = _pending.Insert(~i, next);
+            _pending.Insert(~i, next);
         }
         else
         {
@@ -325,7 +347,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         _jobs[jobId] = next;
         var i = _pending.BinarySearch(job, BySeq);
         if (i < 0) throw new InvalidOperationException($"Job {jobId} is not in the queue.");
-        _pending = _pending.SetItem(i, next);
+        _pending[i] = next;
         return ValueTask.FromResult<JobView?>(next);
     }
 
@@ -337,7 +359,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
             var next = job with { WaitReason = reason };
             _jobs[id] = next;
             var i = _pending.BinarySearch(job, BySeq);
-            if (i >= 0) _pending = _pending.SetItem(i, next);
+            if (i >= 0) _pending[i] = next;
         }
         return ValueTask.CompletedTask;
     }
@@ -391,12 +413,59 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
         return ValueTask.FromResult(next);
     }
 
-    /// <summary>Keeps the capacity index in step with a node change.</summary>
+    /// <summary>Records a node change for the capacity index (applied by <see cref="FlushIndex"/>).
+    /// Successive changes of one node collapse into one, from the state indexed to the latest.</summary>
     private void Reindex(string nodeId, Node? before, Node? after, long? ordinal = null)
     {
+        if (_unindexedAt.TryGetValue(nodeId, out var at))
+        {
+            var c = _unindexed[at];
+            if (ordinal is null && ReferenceEquals(c.After, before))
+            {
+                _unindexed[at] = c with { After = after };
+                return;
+            }
+            FlushIndex(); // not a continuation of the recorded change: apply what is recorded first
+        }
         var (ord, shape) = ordinal is { } o ? (o, null) : _indexed[nodeId];
-        _capacity = _capacity.Update(ord, before, shape, after, out var afterShape);
-        _indexed[nodeId] = (ord, afterShape);
+        if ((before is { IsSchedulable: true }) != (shape is not null)) _rebuildable = false;
+        _unindexedAt[nodeId] = _unindexed.Count;
+        _unindexed.Add(new NodeChange(ord, before, shape, after));
+    }
+
+    /// <summary>Applies the recorded node changes to the capacity index in one batch; rebuilds it
+    /// when they are many (a quarter of the nodes or more: a decision that starts thousands of jobs).</summary>
+    private void FlushIndex()
+    {
+        if (_unindexed.Count == 0) return;
+        var shapes = new NodeShape?[_unindexed.Count];
+        if (_rebuildable && _unindexed.Count * 4 >= _indexed.Count)
+        {
+            for (var i = 0; i < _unindexed.Count; i++)
+                shapes[i] = _unindexed[i].After is { IsSchedulable: true } after ? NodeShape.Of(after) : null;
+            foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
+            _capacity = CapacityIndex.Of(Indexed());
+        }
+        else
+        {
+            if (_unindexed.Count <= 8) // a few: one by one costs less than the builders (one change per node: same result)
+                for (var i = 0; i < _unindexed.Count; i++)
+                {
+                    var (ordinal, before, beforeShape, after) = _unindexed[i];
+                    _capacity = _capacity.Update(ordinal, before, beforeShape, after, out shapes[i]);
+                }
+            else
+                _capacity = _capacity.Update(_unindexed, shapes);
+            foreach (var (id, i) in _unindexedAt) _indexed[id] = (_unindexed[i].Ordinal, shapes[i]);
+        }
+        _unindexed.Clear();
+        _unindexedAt.Clear();
+    }
+
+    private IEnumerable<(NodeRef, NodeShape)> Indexed()
+    {
+        foreach (var (id, (ordinal, shape)) in _indexed)
+            if (shape is not null) yield return (new NodeRef(ordinal, id), shape);
     }
 
     private void ReplaceNode(Node node)
@@ -420,7 +489,7 @@ public sealed class InMemoryClusterStore(IReadOnlyList<Offer> offers, InMemorySt
     public ValueTask AppendEventAsync(ClusterEvent e, CancellationToken ct)
     {
         _eventCounts[e.Kind] = _eventCounts.GetValueOrDefault(e.Kind) + 1;
-        if (_options.KeepEvents) _events.Add(e);
+        if (_options.KeepEvents && (_options.KeepEvent is not { } keep || keep(e))) _events.Add(e);
         return ValueTask.CompletedTask;
     }
 }

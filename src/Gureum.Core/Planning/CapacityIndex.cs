@@ -30,7 +30,9 @@ public sealed class NodeShape : IEquatable<NodeShape>
         h.Add(freeCpus);
         h.Add(freeMemoryGiB);
         _hash = h.ToHashCode();
-        FreeWholeGpus = freeDescending.Count(f => f == 1000);
+        var whole = 0;
+        foreach (var f in freeDescending) if (f == 1000) whole++;
+        FreeWholeGpus = whole;
         MaxFreeMilli = freeDescending.Length == 0 ? 0 : freeDescending[0];
     }
 
@@ -117,4 +119,68 @@ public sealed class CapacityIndex
         }
         return ReferenceEquals(groups, Groups) ? this : new CapacityIndex(groups);
     }
+
+    /// <summary>The index of exactly these ready nodes, each with its shape: the groups that updates
+    /// from <see cref="Empty"/> adding them would give, built in one pass (for a batch of changes that
+    /// touches most nodes, cheaper than editing the groups).</summary>
+    public static CapacityIndex Of(IEnumerable<(NodeRef Node, NodeShape Shape)> nodes)
+    {
+        var groups = new Dictionary<NodeShape, List<NodeRef>>();
+        foreach (var (node, shape) in nodes)
+        {
+            if (!groups.TryGetValue(shape, out var list)) groups[shape] = list = [];
+            list.Add(node);
+        }
+        var index = ImmutableDictionary.CreateBuilder<NodeShape, ImmutableSortedSet<NodeRef>>();
+        foreach (var (shape, list) in groups) index[shape] = ImmutableSortedSet.CreateRange(ByOrdinal, list);
+        return new CapacityIndex(index.ToImmutable());
+    }
+
+    /// <summary>
+    /// The index after several node changes at once, at most one per node (the first state
+    /// indexed and the latest): the same groups as applying them one by one with
+    /// <see cref="Update(long, Node?, NodeShape?, Node?, out NodeShape?)"/>, in any order. Groups are
+    /// edited through builders, so a batch copies each touched path once instead of once per change
+    /// (a decision that starts thousands of jobs changes every node several times).
+    /// </summary>
+    /// <param name="changes">The changes; <see cref="NodeChange.BeforeShape"/> as in the single update.</param>
+    /// <param name="afterShapes">Filled with the shape each change's <see cref="NodeChange.After"/> was
+    /// indexed under (null when not indexed); at least as long as <paramref name="changes"/>.</param>
+    public CapacityIndex Update(IReadOnlyList<NodeChange> changes, NodeShape?[] afterShapes)
+    {
+        if (changes.Count == 0) return this;
+        var groups = Groups.ToBuilder();
+        var touched = new Dictionary<NodeShape, ImmutableSortedSet<NodeRef>.Builder>();
+        ImmutableSortedSet<NodeRef>.Builder? Existing(NodeShape shape)
+        {
+            if (touched.TryGetValue(shape, out var b)) return b;
+            if (!groups.TryGetValue(shape, out var set)) return null;
+            return touched[shape] = set.ToBuilder();
+        }
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var (ordinal, before, beforeShape, after) = changes[i];
+            afterShapes[i] = null;
+            if (before is { IsSchedulable: true })
+                Existing(beforeShape ?? NodeShape.Of(before))?.Remove(new NodeRef(ordinal, before.Id));
+            if (after is { IsSchedulable: true })
+            {
+                var shape = afterShapes[i] = NodeShape.Of(after);
+                var set = Existing(shape);
+                if (set is null) touched[shape] = set = ImmutableSortedSet.CreateBuilder(ByOrdinal);
+                set.Add(new NodeRef(ordinal, after.Id));
+            }
+        }
+        foreach (var (shape, set) in touched)
+        {
+            if (set.Count == 0) groups.Remove(shape);
+            else groups[shape] = set.ToImmutable();
+        }
+        return new CapacityIndex(groups.ToImmutable());
+    }
 }
+
+/// <summary>One node change for <see cref="CapacityIndex.Update(IReadOnlyList{NodeChange}, NodeShape?[])"/>:
+/// the node's creation ordinal, the node as indexed so far (null if new) and its shape if known, and
+/// the node now (null if gone).</summary>
+public readonly record struct NodeChange(long Ordinal, Node? Before, NodeShape? BeforeShape, Node? After);

@@ -10,7 +10,10 @@ namespace Gureum.Scheduling.Framework;
 /// </summary>
 public sealed class SchedulingContext
 {
-    private readonly Dictionary<int, Node> _overlay = [];
+    // Tentative node states by node index (allocated at the first change; arrays, not dictionaries:
+    // a decision that starts thousands of jobs changes every node), and the changed indices in order.
+    private Node?[]? _overlay;
+    private readonly List<int> _changed = [];
     private IReadOnlyDictionary<string, int>? _indexById;
     private Dictionary<string, List<JobView>>? _runningByNode;
     private readonly HashSet<long> _preempted = [];
@@ -87,34 +90,37 @@ public sealed class SchedulingContext
     /// <summary>Runs the filter chain; the first failure wins.</summary>
     public Status Filter(JobView job, Node node)
     {
-        foreach (var f in _filters)
+        for (var i = 0; i < _filters.Count; i++) // indexed: a foreach would box the list's enumerator
         {
-            var s = f.Filter(job, node, this);
+            var s = _filters[i].Filter(job, node, this);
             if (!s.IsSuccess) return s;
         }
         return Status.Ok;
     }
 
     /// <summary>The node at an index, with this decision's tentative changes.</summary>
-    public Node NodeAt(int i) => _overlay.TryGetValue(i, out var n) ? n : Snapshot.Nodes[i];
+    public Node NodeAt(int i) => _overlay?[i] ?? Snapshot.Nodes[i];
+
+    private bool IsChanged(int i) => _overlay?[i] is not null;
 
     /// <summary>A node by id with tentative changes, or null if not alive.</summary>
     public Node? NodeById(string id) => IndexById.TryGetValue(id, out var i) ? NodeAt(i) : null;
 
     /// <summary>
-    /// Indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
+    /// Fills <paramref name="into"/> (cleared first) with the indices of the nodes a placement must consider. With a <see cref="CapacityIndex"/> in the
     /// snapshot (and at most one shape per two nodes): the first node (by creation) of every shape group that this decision has not
     /// changed and the first (lowest index) changed node of every shape; or, when
     /// <paramref name="everyMember"/>, every unchanged member and every changed node. Without one: every node. Filter and score plugins see nodes of one shape
     /// as interchangeable (their contract), so one node per shape is enough for a single-node
     /// placement; callers break score ties on the lower index, as a full scan in index order does.
     /// </summary>
-    public IEnumerable<int> CandidateIndices(bool everyMember)
+    public void CandidateIndices(bool everyMember, List<int> into)
     {
+        into.Clear();
         if (UsefulIndex is not { } capacity)
         {
-            for (var i = 0; i < NodeCount; i++) yield return i;
-            yield break;
+            for (var i = 0; i < NodeCount; i++) into.Add(i);
+            return;
         }
         if (!everyMember)
         {
@@ -124,47 +130,140 @@ public sealed class SchedulingContext
             // for every job.
             var groups = capacity.GroupList;
             _firstUnchanged ??= new int[groups.Count];
+            if (_firstUnchangedIndex is null)
+            {
+                _firstUnchangedIndex = new int[groups.Count];
+                Array.Fill(_firstUnchangedIndex, -1);
+            }
             for (var g = 0; g < groups.Count; g++)
             {
                 // Changed nodes stay changed for the whole decision: the first unchanged member
                 // of a group only moves forward, so each group is walked once per decision.
                 var group = groups[g].Value;
                 ref var k = ref _firstUnchanged[g];
-                while (k < group.Count && _overlay.ContainsKey(IndexById[group[k].Id])) k++;
-                if (k < group.Count) yield return IndexById[group[k].Id];
+                ref var index = ref _firstUnchangedIndex[g]; // node index of group[k], -1 until looked up
+                while (k < group.Count)
+                {
+                    if (index < 0) index = IndexById[group[k].Id];
+                    if (!IsChanged(index)) break;
+                    k++;
+                    index = -1;
+                }
+                if (k < group.Count) into.Add(index);
             }
-            foreach (var set in _changedByShape.Values) yield return set.Min;
-            yield break;
+            foreach (var changed in _changedByShape.Values) into.Add(changed.Min);
+            return;
         }
         foreach (var (_, group) in capacity.GroupList)
             foreach (var member in group)
             {
                 var i = IndexById[member.Id];
-                if (!_overlay.ContainsKey(i)) yield return i;
+                if (!IsChanged(i)) into.Add(i);
             }
-        foreach (var i in _overlay.Keys) yield return i;
+        into.AddRange(_changed);
     }
 
-    // Per group of the snapshot's capacity index: the position of its first member this decision has not changed.
+    // Single-node candidates as of change number _singleVersion, and upper bounds of their free
+    // resources as of change number _freeVersion.
+    private readonly List<int> _single = [];
+    private int _version;
+    private int _singleVersion = -1;
+    private int _freeVersion = -1;
+    private (int Whole, int Milli, double Cpus, double Mem) _singleFree;
+
+    /// <summary>
+    /// The candidates of a single-node placement (<see cref="CandidateIndices"/> without every
+    /// member), computed once per state of this decision: a placement or eviction changes it, a run
+    /// of jobs that fit nowhere reuses it (<paramref name="reused"/>). Valid until the next change.
+    /// </summary>
+    public IReadOnlyList<int> SingleNodeCandidates(out bool reused)
+    {
+        reused = _singleVersion == _version;
+        if (!reused)
+        {
+            CandidateIndices(everyMember: false, _single);
+            _singleVersion = _version;
+        }
+        return _single;
+    }
+
+    /// <summary>Whether a request could fit one of the <see cref="SingleNodeCandidates"/> by the
+    /// maxima of their free resources (computed once per state): false means
+    /// <see cref="Fit.Fits(ResourceRequest, Node)"/> fails on every one of them.</summary>
+    public bool MightFitCandidate(ResourceRequest r)
+    {
+        if (_freeVersion != _version)
+        {
+            int whole = 0, milli = 0;
+            double cpus = 0, mem = 0;
+            foreach (var i in SingleNodeCandidates(out _))
+            {
+                var n = NodeAt(i);
+                if (!n.IsSchedulable) continue;
+                whole = Math.Max(whole, n.FreeWholeGpus);
+                milli = Math.Max(milli, n.MaxFreeMilli);
+                cpus = Math.Max(cpus, n.FreeCpus);
+                mem = Math.Max(mem, n.FreeMemoryGiB);
+            }
+            _singleFree = (whole, milli, cpus, mem);
+            _freeVersion = _version;
+        }
+        var free = _singleFree;
+        // Fit.Fits's failures, on the maxima: CPUs or memory short, else whole GPUs, else a share of one.
+        return !(r.Cpus > free.Cpus + 1e-9 || r.MemoryGiB > free.Mem + 1e-9
+            || (r.Gpus > 0 ? r.Gpus > free.Whole : r.GpuMilli > 0 && r.GpuMilli > free.Milli));
+    }
+
+    // Per group of the snapshot's capacity index: the position of its first member this decision
+    // has not changed, and that member's node index (-1 until looked up).
     private int[]? _firstUnchanged;
+    private int[]? _firstUnchangedIndex;
     // Changed schedulable nodes by shape (only kept when the capacity index is used), and each one's shape.
-    private readonly Dictionary<NodeShape, SortedSet<int>> _changedByShape = [];
-    private readonly Dictionary<int, NodeShape> _changedShape = [];
+    private readonly Dictionary<NodeShape, ChangedOfShape> _changedByShape = [];
+    private NodeShape?[]? _changedShape;
+
+    /// <summary>Indices of the changed nodes of one shape, with the lowest kept at hand (every
+    /// placement asks for it; a SortedSet's Min walks the tree).</summary>
+    private sealed class ChangedOfShape
+    {
+        private readonly SortedSet<int> _set = [];
+
+        public int Min { get; private set; }
+        public int Count => _set.Count;
+
+        public void Add(int i)
+        {
+            if (_set.Add(i) && (_set.Count == 1 || i < Min)) Min = i;
+        }
+
+        public void Remove(int i)
+        {
+            if (_set.Remove(i) && i == Min && _set.Count > 0) Min = _set.Min;
+        }
+    }
 
     /// <summary>Sets a node's tentative state and keeps the changed nodes grouped by shape.</summary>
     private void SetOverlay(int i, Node node)
     {
+        _overlay ??= new Node?[NodeCount];
+        _version++;
+        if (_overlay[i] is null) _changed.Add(i);
         _overlay[i] = node;
         if (UsefulIndex is null) return;
-        if (_changedShape.Remove(i, out var before) && _changedByShape.TryGetValue(before, out var old))
+        _changedShape ??= new NodeShape?[NodeCount];
+        if (_changedShape[i] is { } before)
         {
-            old.Remove(i);
-            if (old.Count == 0) _changedByShape.Remove(before);
+            _changedShape[i] = null;
+            if (_changedByShape.TryGetValue(before, out var old))
+            {
+                old.Remove(i);
+                if (old.Count == 0) _changedByShape.Remove(before);
+            }
         }
         if (!node.IsSchedulable) return;
         var shape = NodeShape.Of(node);
         _changedShape[i] = shape;
-        if (!_changedByShape.TryGetValue(shape, out var set)) _changedByShape[shape] = set = [];
+        if (!_changedByShape.TryGetValue(shape, out var set)) _changedByShape[shape] = set = new ChangedOfShape();
         set.Add(i);
     }
 
@@ -176,12 +275,15 @@ public sealed class SchedulingContext
     /// <summary>Records a placement in the overlay.</summary>
     public void Commit(JobView job, IReadOnlyList<Placement> placements)
     {
-        foreach (var p in placements)
+        long milli = 0;
+        for (var k = 0; k < placements.Count; k++) // indexed: a foreach would box the list's enumerator
         {
+            var p = placements[k];
             var i = IndexById[p.NodeId];
             SetOverlay(i, NodeAccounting.Allocate(NodeAt(i), p));
+            milli += p.MilliGpus;
         }
-        _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + placements.Sum(p => (long)p.MilliGpus);
+        _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + milli;
     }
 
     /// <summary>Records a preemption in the overlay: its resources are free for this decision.</summary>
@@ -222,5 +324,5 @@ public sealed class SchedulingContext
     }
 
     /// <summary>Nodes whose state changed in this decision (placements or evictions).</summary>
-    public IEnumerable<Node> ChangedNodes => _overlay.Values;
+    public IEnumerable<Node> ChangedNodes => _changed.Select(i => _overlay![i]!);
 }

@@ -1,6 +1,7 @@
 using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
+using Gureum.Core.Persistence;
 using Gureum.Core.Planning;
 using Gureum.Prediction;
 using Gureum.Simulation.Metrics;
@@ -58,7 +59,12 @@ public static class DryRun
             var setup = new ReplaySetup
             {
                 Core = createPolicy(), Jobs = others, Offers = snapshot.Offers, FixedFleet = fleet, Spot = spot ?? CalmSpotMarket.Instance,
-                Options = new ReplayOptions { KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id },
+                Options = new ReplayOptions
+                {
+                    KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id,
+                    // Find reads only the new job's events and node purchases: not every other job's.
+                    Store = new InMemoryStoreOptions { KeepEvents = false, KeepEvent = e => e.JobId == target.Id || e.Kind == EventKind.NodeRequested },
+                },
             };
             var (start, why) = Find(await ReplayEngine.RunAsync(setup, null, ct), target);
             starts.Add(start);

@@ -29,7 +29,10 @@ public sealed record ReplayOptions
     /// <summary>Fair-share and quota settings of the store.</summary>
     public InMemoryStoreOptions Store { get; init; } = new() { KeepEvents = false };
     /// <summary>Stop as soon as this job has started (or can no longer start: rejected, cancelled).
-    /// Dry runs need nothing after it. Default null: run to the end.</summary>
+    /// Dry runs need nothing after it: of the decision that starts it, only what its start needs is
+    /// carried out (that start, and the preemptions, terminations and drains that may make room for
+    /// it), so the jobs the same decision starts besides it stay queued in the outcome. Default
+    /// null: run to the end.</summary>
     public string? StopWhenStarted { get; init; }
 }
 
@@ -85,7 +88,8 @@ public static class ReplayEngine
         var store = new InMemoryClusterStore(setup.Offers, opt.Store with { KeepEvents = opt.KeepEvents });
         var cloud = new SimulatedCloud(setup.Spot, events, time, opt.MinimumBilled);
         var executor = new SimulatedExecutor(events, time, opt.RestartOverhead);
-        var loop = new ControlLoop(store, setup.Core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });
+        var core = opt.StopWhenStarted is { } last ? new StopAtStart(setup.Core, last) : setup.Core;
+        var loop = new ControlLoop(store, core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });
 
         foreach (var n in setup.FixedFleet)
         {
@@ -151,14 +155,14 @@ public static class ReplayEngine
         var end = time.GetUtcNow();
         cloud.CloseAll(end);
         samples.Add(Sample(end, store, spend));
-        var runs = new Dictionary<string, IReadOnlyList<JobRun>>(StringComparer.Ordinal);
+        var runs = new Dictionary<string, IReadOnlyList<JobRun>>(jobs.Count, StringComparer.Ordinal);
         foreach (var j in store.AllJobs) runs[j.Id] = store.RunsOf(j.Id);
         return new ReplayOutcome
         {
             Policy = setup.Core.Name,
             Start = start,
             End = end,
-            Jobs = store.AllJobs.OrderBy(j => j.Seq).ToList(),
+            Jobs = BySeq(store.AllJobs),
             Runs = runs,
             Bills = cloud.Bills.OrderBy(b => b.NodeId, StringComparer.Ordinal).ToList(),
             Samples = samples,
@@ -167,6 +171,41 @@ public static class ReplayEngine
             Decisions = loop.Decisions,
             UsableOffers = setup.FixedFleet.Count > 0 ? setup.FixedFleet.Select(n => n.Offer).DistinctBy(o => o.Id).ToList() : setup.Offers,
         };
+    }
+
+    /// <summary>
+    /// The policy, with the plan that starts <paramref name="jobId"/> cut down to that start and the
+    /// actions that may make room for it (applied before starts): the replay stops after that
+    /// decision and reads nothing else of it, and a long queue's last decision may start thousands
+    /// of jobs. The start's placement and reason are the policy's, and the jobs started before it
+    /// in the plan only took resources, so it starts exactly as with the whole plan.
+    /// </summary>
+    private sealed class StopAtStart(IDecisionCore policy, string jobId) : IDecisionCore
+    {
+        public string Name => policy.Name;
+
+        public Plan Decide(ClusterSnapshot snapshot)
+        {
+            var plan = policy.Decide(snapshot);
+            var start = -1;
+            for (var i = 0; i < plan.Actions.Count && start < 0; i++)
+                if (plan.Actions[i] is StartJob s && s.JobId == jobId) start = i;
+            if (start < 0) return plan;
+            var kept = new List<PlanAction>();
+            for (var i = 0; i < plan.Actions.Count; i++)
+                if (i == start || plan.Actions[i] is PreemptJob or TerminateNode or DrainNode) kept.Add(plan.Actions[i]);
+            return plan with { Actions = kept };
+        }
+    }
+
+    /// <summary>Jobs in <see cref="JobView.Seq"/> order. The store's jobs usually are (they are kept
+    /// in order of arrival): then no sort (a stable one would return the same list).</summary>
+    private static List<JobView> BySeq(IEnumerable<JobView> jobs)
+    {
+        var list = jobs.ToList();
+        for (var i = 1; i < list.Count; i++)
+            if (list[i - 1].Seq > list[i].Seq) return list.OrderBy(j => j.Seq).ToList();
+        return list;
     }
 
     private static IEnumerable<JobSpec> Slice(IReadOnlyList<JobSpec> jobs, int from, int to)

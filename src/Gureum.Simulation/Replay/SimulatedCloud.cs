@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
@@ -184,12 +185,7 @@ public sealed class SimulatedExecutor(ISimEventSink events, TimeProvider time, T
         return (kind, at);
     }
 
-    private long NewToken(string jobId)
-    {
-        var token = _tokens.GetValueOrDefault(jobId) + 1;
-        _tokens[jobId] = token;
-        return token;
-    }
+    private long NewToken(string jobId) => ++CollectionsMarshal.GetValueRefOrAddDefault(_tokens, jobId, out _); // one lookup
 
     /// <inheritdoc />
     public ValueTask StopAsync(JobView job, CancellationToken ct)
