@@ -63,7 +63,7 @@ public static class DryRun
                 {
                     KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id,
                     // Find reads only the new job's events and node purchases: not every other job's.
-                    Store = new InMemoryStoreOptions { KeepEvents = false, KeepEvent = e => e.JobId == target.Id || e.Kind == EventKind.NodeRequested },
+                    Store = new InMemoryStoreOptions { KeepEvent = e => e.JobId == target.Id || e.Kind == EventKind.NodeRequested },
                 },
             };
             var (start, why) = Find(await ReplayEngine.RunAsync(setup, null, ct), target);
