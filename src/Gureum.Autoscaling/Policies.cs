@@ -115,13 +115,18 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 
         // Capacity on its way: booting nodes and what this decision buys, with waiting jobs packed in.
         var virtualNodes = new InFlightCapacity();
-        var perOffer = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in snapshot.Nodes)
-        {
-            perOffer[n.Offer.Id] = perOffer.GetValueOrDefault(n.Offer.Id) + 1;
             if (n.IsInFlight) virtualNodes.Add(n);
+        // Nodes per offer, counted when an offer with a capacity limit is first asked about.
+        Dictionary<string, int>? perOffer = null;
+        Dictionary<string, int> PerOffer()
+        {
+            if (perOffer is not null) return perOffer;
+            perOffer = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var n in snapshot.Nodes) perOffer[n.Offer.Id] = perOffer.GetValueOrDefault(n.Offer.Id) + 1;
+            return perOffer;
         }
-        bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || perOffer.GetValueOrDefault(o.Id) < cap;
+        bool HasCapacity(Offer o) => o.CapacityLimit is not { } cap || PerOffer().GetValueOrDefault(o.Id) < cap;
         var inFlight = virtualNodes.Count;
         var needed = new bool[inFlight]; // booting nodes some waiting job is packed into
         var allSeen = true; // every waiting job had its chance to claim a booting node
@@ -154,7 +159,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 var forJobs = new List<string> { w.Job.Id };
                 boughtFor[virtualNodes.Count] = forJobs;
                 virtualNodes.Add(node);
-                perOffer[choice.Offer.Id] = perOffer.GetValueOrDefault(choice.Offer.Id) + 1;
+                if (perOffer is not null || choice.Offer.CapacityLimit is not null) PerOffer()[choice.Offer.Id] = PerOffer().GetValueOrDefault(choice.Offer.Id) + 1;
                 actions.Add(new ProvisionNode(choice.Offer, choice.Market, why) { ForJobs = forJobs });
                 requested++;
             }

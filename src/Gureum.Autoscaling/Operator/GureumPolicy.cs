@@ -358,19 +358,16 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// deadline jobs off spot when their slack no longer covers a loss.</summary>
     protected override void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions)
     {
-        Dictionary<string, Node>? byId = null;
         if (Options.ServiceMoveMinSaving > 0 && snapshot.Now >= _nextMoveCheck)
         {
             _nextMoveCheck = snapshot.Now + Options.ServiceMoveCheckEvery;
-            byId = snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
-            MoveToCheaperCapacity(snapshot, actions, byId);
+            MoveToCheaperCapacity(snapshot, actions);
         }
         foreach (var a in actions) if (a is TerminateNode t) Models.ReleasedByPolicy(t.NodeId);
         foreach (var j in snapshot.Running.Values)
         {
             if (j.Spec.Deadline is not { } dl || !j.Spec.KeepsWorkOnPreemption || j.Spec.Spot == SpotPreference.Always || j.Placements.Count == 0) continue;
-            byId ??= snapshot.Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
-            if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Market != Market.Spot) continue;
+            if (snapshot.FindNode(j.Placements[0].NodeId) is not { } node || node.Market != Market.Spot) continue;
             if (Suitable(j, node, snapshot) is { } why)
                 actions.Add(new PreemptJob(j.Id, $"deadline {dl:u}: slack no longer covers a spot loss ({why}); moving to on-demand"));
         }
@@ -413,7 +410,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// that fell back to on-demand or a dearer zone while its cheap spot zone was in cooldown, or a
     /// small job left alone on a big node.
     /// </summary>
-    private void MoveToCheaperCapacity(ClusterSnapshot snapshot, List<PlanAction> actions, Dictionary<string, Node> byId)
+    private void MoveToCheaperCapacity(ClusterSnapshot snapshot, List<PlanAction> actions)
     {
         var bestPlace = new Dictionary<int, (Offer Offer, Market Market)?>(); // by MoveShapeId
         var firstOfShape = new Dictionary<int, JobView>();
@@ -431,7 +428,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         {
             if (moves >= Options.MaxServiceMovesPerDecision) break;
             if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
-            if (!byId.TryGetValue(j.Placements[0].NodeId, out var node) || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
+            if (snapshot.FindNode(j.Placements[0].NodeId) is not { } node || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = MoveShapeId(j.Spec); // (ShapeKey, reference GPU, kind, checkpoint interval)
             // Best is asked about the first job of a shape. Predicting a job before knowing whether it
             // may move changes nothing only for that one (Best predicts it first thing) and for one

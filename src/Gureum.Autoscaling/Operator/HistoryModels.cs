@@ -91,13 +91,18 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     /// <inheritdoc />
     public string Version => "1";
 
-    /// <summary>Adds node-hours of spot exposure without a loss.</summary>
-    public void AddExposure(string zone, string? gpuModel, double hours)
+    /// <summary>Adds <paramref name="hours"/> of spot exposure without a loss for each of
+    /// <paramref name="nodes"/> nodes (one addition per node, so the sums are those of one call per node).</summary>
+    public void AddExposure(string zone, string? gpuModel, double hours, int nodes = 1)
     {
         var k = Key(zone, gpuModel);
         var (h, l) = _stats.GetValueOrDefault(k);
-        _stats[k] = (h + hours, l);
-        _allHours += hours;
+        for (var i = 0; i < nodes; i++)
+        {
+            h += hours;
+            _allHours += hours;
+        }
+        _stats[k] = (h, l);
         Revision++;
     }
 

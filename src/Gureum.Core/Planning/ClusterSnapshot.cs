@@ -29,6 +29,23 @@ public sealed record ClusterSnapshot
     public required IReadOnlyDictionary<string, LabShare> Labs { get; init; }
     /// <summary>Spot market signals the control loop has seen (failed requests, preemptions).</summary>
     public SpotSignals Spot { get; init; } = SpotSignals.Empty;
+
+    private (IReadOnlyList<Node> For, Dictionary<string, Node> ById)? _byId;
+
+    /// <summary>The alive node with this id, or null: by <see cref="NodeIndex"/> when the store keeps
+    /// one, else by an index of <see cref="Nodes"/> built on first use (threads racing to build it
+    /// build the same one).</summary>
+    public Node? FindNode(string id)
+    {
+        if (NodeIndex is { } index) return index.TryGetValue(id, out var i) ? Nodes[i] : null;
+        if (_byId is not { } built || !ReferenceEquals(built.For, Nodes)) // a `with` copy may carry another list's index
+        {
+            var byId = new Dictionary<string, Node>(Nodes.Count, StringComparer.Ordinal);
+            foreach (var n in Nodes) byId[n.Id] = n;
+            _byId = built = (Nodes, byId);
+        }
+        return built.ById.GetValueOrDefault(id);
+    }
 }
 
 /// <summary>

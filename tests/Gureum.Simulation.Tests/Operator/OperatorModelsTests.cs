@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using Gureum.Autoscaling.Operator;
+using Gureum.Core.Cloud;
+using Gureum.Core.Domain;
+using Gureum.Core.Planning;
+using Gureum.Simulation.Tests.Replay;
+
+namespace Gureum.Simulation.Tests.Operator;
+
+/// <summary>What the gureum policy's online models learn from the snapshots they are shown: spot
+/// exposure and reclaims, ended and requeued runs, whether or not the store keeps a node index.</summary>
+public sealed class OperatorModelsTests
+{
+    private static readonly Offer SpotV100 = B.Offer("v.1", "V100", 1, 3.00m, 0.90m, zone: "z-a");
+
+    public static TheoryData<bool> WithAndWithoutNodeIndex => new() { true, false };
+
+    private static ClusterSnapshot Snap(double hours, IReadOnlyList<Node> nodes, bool index,
+        ImmutableSortedDictionary<long, JobView>? running = null, IReadOnlyList<JobView>? pending = null) => new()
+    {
+        Now = B.T0.AddHours(hours),
+        Pending = pending ?? [],
+        Running = running ?? ImmutableSortedDictionary<long, JobView>.Empty,
+        Nodes = nodes,
+        NodeIndex = index ? nodes.Select((n, i) => (n.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal) : null,
+        Offers = [SpotV100],
+        Labs = new Dictionary<string, LabShare>(),
+    };
+
+    [Theory]
+    [MemberData(nameof(WithAndWithoutNodeIndex))]
+    public void Observe_SpotNodesOverTime_ExposureIsReadyNodeHours_ReclaimIsALoss_OwnReleaseIsNot(bool index)
+    {
+        var models = new OperatorModels();
+        var s1 = Node.Create("s1", SpotV100, Market.Spot, NodeState.Ready, B.T0);
+        var s2 = Node.Create("s2", SpotV100, Market.Spot, NodeState.Ready, B.T0);
+        var booting = Node.Create("s3", SpotV100, Market.Spot, NodeState.Booting, B.T0);
+        var onDemand = Node.Create("od", SpotV100, Market.OnDemand, NodeState.Ready, B.T0);
+        IReadOnlyList<Node> all = [s1, s2, booting, onDemand];
+
+        models.Observe(Snap(0, all, index));
+        models.Observe(Snap(1, all, index)); // the same node list: 2 ready spot nodes × 1 h
+        Assert.Equal((2.0, 0), models.Spot.Stats("z-a", "V100"));
+
+        models.Observe(Snap(2, [s2, booting with { State = NodeState.Ready }, onDemand], index)); // s1 gone: reclaimed
+        Assert.Equal((4.0, 1), models.Spot.Stats("z-a", "V100"));
+
+        models.ReleasedByPolicy("s2");
+        models.Observe(Snap(3, [booting with { State = NodeState.Ready }, onDemand], index)); // s2 released by the policy
+        Assert.Equal((6.0, 1), models.Spot.Stats("z-a", "V100"));
+        Assert.Equal(1, models.SpotLossesObserved);
+    }
+
+    [Theory]
+    [MemberData(nameof(WithAndWithoutNodeIndex))]
+    public void Observe_RunsEndOrAreRequeued_OnlyEndedRunsAreLearned_ARequeuedRunIsAFloorOnItsLength(bool index)
+    {
+        var learned = new Recorder();
+        var models = new OperatorModels(learned);
+        var node = Node.Create("n", SpotV100, Market.OnDemand, NodeState.Ready, B.T0);
+        IReadOnlyList<Node> nodes = [node];
+        JobView Running(string id, long seq) => new()
+        {
+            Seq = seq, Spec = B.Job(id, 0, 3600), Status = JobStatus.Running, QueuedSince = B.T0,
+            RunStartedAt = B.T0, Attempts = 1, Placements = [new Placement("n", [0], 1000, 1, 4)],
+        };
+        var a = Running("a", 1);
+        var b = Running("b", 2);
+        var both = ImmutableSortedDictionary<long, JobView>.Empty.Add(1, a).Add(2, b);
+
+        models.Observe(Snap(0, nodes, index, both));
+        models.Observe(Snap(1, nodes, index, both)); // nothing changed
+        Assert.Equal(0, models.EndedObserved);
+
+        // At 2 h, a has ended and b is back in the queue (its node was lost).
+        var requeued = b with { Status = JobStatus.Pending, RunStartedAt = null, Placements = [] };
+        models.Observe(Snap(2, nodes, index, ImmutableSortedDictionary<long, JobView>.Empty, [requeued]));
+        Assert.Equal(1, models.EndedObserved);
+        Assert.Equal([("a", 2 * 3600.0)], learned.Seen); // ran 2 h on a V100, the reference GPU
+        // b ran 2 h on the reference GPU: it is at least that long, and guessed as long again.
+        Assert.True(models.PredictRemainingSeconds(requeued, B.T0.AddHours(2)).Estimate >= 4 * 3600);
+        Assert.True(models.PredictRemainingSeconds(requeued, B.T0.AddHours(2)).Low >= 2 * 3600);
+    }
+
+    /// <summary>Records what it is taught; predicts an hour.</summary>
+    private sealed class Recorder : Gureum.Prediction.IDurationPredictor
+    {
+        public List<(string Id, double Seconds)> Seen { get; } = [];
+        public string Name => "recorder";
+        public string Version => "1";
+        public void Observe(JobSpec spec, TimeSpan actual, DateTimeOffset endedAt) => Seen.Add((spec.Id, actual.TotalSeconds));
+        public Gureum.Prediction.Interval PredictSeconds(JobSpec spec, DateTimeOffset now) => new(3600, 1800, 7200);
+    }
+}
