@@ -81,6 +81,7 @@ public sealed record GureumOptions
 public sealed partial class GureumPolicy : ElasticPolicy
 {
     private readonly Dictionary<string, string> _explain = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Offer Offer, Market Market)> _boughtFor = new(StringComparer.Ordinal); // waiting job → what was last bought for it
     private readonly Dictionary<ShapeKey, bool> _fastExists = [];
     private IReadOnlyList<Offer>? _fastFor;
     private readonly Dictionary<(double Cpus, double Mem, Market Market, string Zones), decimal> _cheapestFit = [];
@@ -121,6 +122,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     {
         Models.Observe(snapshot);
         Models.Starting(snapshot, scheduled.Actions);
+        foreach (var a in scheduled.Actions) if (a is StartJob start) _boughtFor.Remove(start.JobId);
         _scheduled = scheduled.Actions;
         _snapshot = snapshot;
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
@@ -139,6 +141,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         var key = ShapeKey.Of(job.Spec);
         _waitingByShape[key] = Math.Max(0, _waitingByShape.GetValueOrDefault(key) - 1);
         if (best is not { } b) return null;
+        _boughtFor[job.Id] = (b.Offer, b.Market);
         var why = $"{b}";
         if (b.Market == Market.Spot && bestOnDemand is { } od) why += $"; on-demand best {od.Offer.Id} ~${od.ExpectedUsd:0.###}";
         if (job.Spec.Deadline is { } dl) why += $"; deadline {dl:u}";
@@ -268,10 +271,14 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// node's hourly price is above <see cref="GureumOptions.CpuOnGpuNodeMaxPriceRatio"/> × the
     /// cheapest offer the job fits in the node's market that can be bought now (a spot offer in a zone
     /// with a reclaim or failed request within the spot cooldown does not count: the job could not get
-    /// it). Depends only on the node's offer and market and the decision's instant (nodes of one shape
-    /// stay interchangeable for the scheduler).</summary>
+    /// it). The offer and market this policy bought a node in for the job, while the job waits, always
+    /// pass: the cheapest fit moves with every cooldown, and without this the job would turn down the
+    /// node on its way and buy another, again and again, waiting all the while. Depends only on the
+    /// node's offer and market and the decision's instant (nodes of one shape stay interchangeable
+    /// for the scheduler).</summary>
     public string? PackingMismatch(JobView job, Node node, ClusterSnapshot snapshot)
     {
+        if (_boughtFor.TryGetValue(job.Id, out var bought) && ReferenceEquals(bought.Offer, node.Offer) && bought.Market == node.Market) return null;
         if (node.Fixed || !TooDearForCpuJob(job.Spec, node.Offer, node.Market, snapshot, out var price, out var cheapest)) return null;
         return $"CPU-only job on a {node.Offer.GpuModel} node at ${price:0.##}/h, over {Options.CpuOnGpuNodeMaxPriceRatio:0.##}× the cheapest node it fits that can be bought now (${cheapest:0.##}/h)";
     }

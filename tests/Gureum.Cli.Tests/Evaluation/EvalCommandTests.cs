@@ -57,6 +57,22 @@ public sealed class EvalCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "eval.html")));
     }
 
+    [Theory]
+    [InlineData("--limit", "0", "--limit 0 replays no job")]
+    [InlineData("--dlrm-limit", "-1", "--dlrm-limit -1 is negative")]
+    [InlineData("--generated-jobs", "0", "--generated-jobs 0 generates no job")]
+    public void Eval_CountOptionOutOfRange_FailsWithWhatAndHowToFix_BeforeReplayingAnything(string option, string value, string what)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(EvalCommand.Create());
+        var data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
+        var e = Assert.Throws<CliException>(() => root.Parse(["eval", "--data", data, "--out", Path.Combine(_dir, "out"), option, value])
+            .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        Assert.Contains(what, e.Message);
+        Assert.False(string.IsNullOrEmpty(e.Fix));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+    }
+
     private static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
 
     /// <summary>A schedule CSV as header → value rows (the writer quotes only offer ids and zones, never with commas here).</summary>

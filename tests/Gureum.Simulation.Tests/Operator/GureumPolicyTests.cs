@@ -302,6 +302,31 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Decide_CpuJobWaitingForTheGpuNodeBoughtForIt_KeepsItWhenACheaperFitComesBack()
+    {
+        // As above: at 10 min the CPU box is in cooldown, so the policy buys the $12 GPU node for the
+        // job (spot only). The cooldown ends while the node boots: the box is cheaper again, and the
+        // node is now "too dear" for a CPU job. The job still waits for the node bought for it: no
+        // second purchase, no release. A policy that had not bought it would turn it down.
+        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768, bootS: 7200);
+        var cpu96 = B.Offer("cpu.96", null, 0, 6m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400) with { Spot = SpotPreference.Always });
+        var trouble = new Core.Planning.SpotSignals(Core.Planning.SpotSignals.Empty.LastTroubleByZoneModel.SetItem(Core.Planning.SpotSignals.Key("z-a", null), B.T0));
+        IReadOnlyList<Offer> offers = [gpu8, cpu96];
+        var core = PolicyCatalog.CreateGureum();
+        var bought = Assert.Single(core.Decide(Snapshot(offers, trouble, atS: 600) with { Pending = [job] }).Actions.OfType<Core.Planning.ProvisionNode>());
+        Assert.Same(gpu8, bought.Offer);
+
+        var booting = Node.Create("n1", gpu8, Market.Spot, NodeState.Booting, B.T0.AddSeconds(600));
+        var later = Snapshot(offers, trouble, atS: 4200) with { Pending = [job], Nodes = [booting] };
+        Assert.Empty(core.Decide(later).Actions);
+
+        var churn = PolicyCatalog.CreateGureum().Decide(later).Actions;
+        Assert.Contains(churn, a => a is Core.Planning.ProvisionNode p && p.Offer == cpu96);
+        Assert.Contains(churn, a => a is Core.Planning.TerminateNode t && t.NodeId == "n1");
+    }
+
+    [Fact]
     public async Task Replay_CpuJobsBesideShortGpuJobs_DoNotKeepTheGpuNodeAlive()
     {
         // The GPU node boots first with 64 free vCPUs; the long CPU jobs must wait for their own box
