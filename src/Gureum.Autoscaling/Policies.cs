@@ -23,15 +23,9 @@ public sealed record ElasticOptions
     public int SpotRunsBeforeOnDemand { get; init; } = SpotRetryLimitFilter.DefaultMaxRuns;
 
     /// <summary>Most nodes requested in one decision (Cluster Autoscaler limits scale-up steps the
-    /// same way); the rest are requested by the next decision, at most
-    /// <see cref="ProvisionLimitRetry"/> later. Default 200.</summary>
+    /// same way); the rest wait for the next decision, which comes when those nodes are ready.
+    /// Default 200.</summary>
     public int MaxProvisionPerDecision { get; init; } = 200;
-
-    /// <summary>How soon a decision that stopped at <see cref="MaxProvisionPerDecision"/> with jobs
-    /// still to buy for asks to decide again. Default 1 s, the server's default tick: a replay, which
-    /// decides only when something happens, then buys for a burst as fast as the live loop does
-    /// instead of waiting for the first nodes to boot.</summary>
-    public TimeSpan ProvisionLimitRetry { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -138,7 +132,6 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var allSeen = true; // every waiting job had its chance to claim a booting node
 
         var requested = 0;
-        var capped = false; // stopped at the purchase limit with jobs left to buy for
         var waitingFor = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
         var boughtNow = new List<string?>();
         if (_booting.Count > 2 * virtualNodes.Count + 1000) _booting.Clear(); // texts of nodes that have booted since
@@ -146,7 +139,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var boughtFor = new Dictionary<int, List<string>>();
         foreach (var w in scheduled.Waiting)
         {
-            if (requested >= options.MaxProvisionPerDecision) { allSeen = false; capped = true; break; }
+            if (requested >= options.MaxProvisionPerDecision) { allSeen = false; break; }
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
             if (job.Resources.Nodes > 1) allSeen = false; // a gang does not pack: its booting nodes are not tracked here
@@ -178,7 +171,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 if (!needed[i] && !virtualNodes.Nodes[i].Fixed)
                     actions.Add(new TerminateNode(virtualNodes.Nodes[i].Id, "booting, but no waiting job needs it any more (the job it was bought for started elsewhere): released before it bills longer"));
 
-        DateTimeOffset? wake = capped ? snapshot.Now + options.ProvisionLimitRetry : null;
+        DateTimeOffset? wake = null;
         for (var i = 0; i < ctx.NodeCount; i++)
         {
             var node = ctx.NodeAt(i);

@@ -1,8 +1,6 @@
-using Gureum.Autoscaling;
 using Gureum.Core.Domain;
 using Gureum.Scheduling.Framework;
 using Gureum.Simulation.Metrics;
-using Gureum.Simulation.Replay;
 
 namespace Gureum.Simulation.Tests.Replay;
 
@@ -44,25 +42,6 @@ public sealed class GoldenTraceTests
         var bill = Assert.Single(o.Bills);
         Assert.Equal("g4dn.xlarge", bill.Offer.InstanceType);
         Assert.Equal(9720, bill.BilledSeconds);
-    }
-
-    [Fact]
-    public async Task Reactive_BurstAbovePurchaseLimit_RestIsBoughtASecondLater_NotWhenTheFirstNodesBoot()
-    {
-        // Twelve 1-GPU jobs at t=0, five nodes per decision, 120-s boot. Decisions buy 5 at 0 s,
-        // 5 at 1 s and 2 at 2 s (each capped decision asks to decide again 1 s later): the jobs start
-        // at 120, 121 and 122 s. Without the retry the next decision would come when the first nodes
-        // are ready (120 s), and the last jobs would start at 360 s.
-        var v100 = B.Offer("p3.2xlarge", "V100", 1, 3.06m);
-        var jobs = Enumerable.Range(0, 12).Select(i => B.Job($"j{i:00}", 0, 3600)).ToList();
-        var o = await ReplayEngine.RunAsync(new ReplaySetup
-        {
-            Core = PolicyCatalog.Create("reactive", options: new ElasticOptions { MaxProvisionPerDecision = 5 }),
-            Jobs = jobs, Offers = [v100], FixedFleet = [], Spot = CalmSpotMarket.Instance, Options = new ReplayOptions(),
-        });
-        var starts = jobs.Select(j => (o.Runs[j.Id][0].Start - B.T0).TotalSeconds).Order().ToList();
-        Assert.Equal([120, 120, 120, 120, 120, 121, 121, 121, 121, 121, 122, 122], starts);
-        Assert.Equal(12, o.Bills.Count);
     }
 
     [Fact]
