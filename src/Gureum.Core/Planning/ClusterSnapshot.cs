@@ -18,7 +18,7 @@ public sealed record ClusterSnapshot
     /// <summary>Alive nodes (not terminated), in creation order.</summary>
     public required IReadOnlyList<Node> Nodes { get; init; }
     /// <summary>Index of each node in <see cref="Nodes"/> by id, when the store keeps one (saves
-    /// rebuilding it per decision); null means consumers build their own.</summary>
+    /// rebuilding it per decision); null means <see cref="IndexById"/> builds one on first use.</summary>
     public IReadOnlyDictionary<string, int>? NodeIndex { get; init; }
     /// <summary>Ready nodes grouped by free-capacity shape, when the store keeps the index (it
     /// must then also give <see cref="NodeIndex"/>); null means the scheduler scans every node.</summary>
@@ -30,22 +30,24 @@ public sealed record ClusterSnapshot
     /// <summary>Spot market signals the control loop has seen (failed requests, preemptions).</summary>
     public SpotSignals Spot { get; init; } = SpotSignals.Empty;
 
-    private (IReadOnlyList<Node> For, Dictionary<string, Node> ById)? _byId;
+    private (IReadOnlyList<Node> For, IReadOnlyDictionary<string, int> Index)? _built;
 
-    /// <summary>The alive node with this id, or null: by <see cref="NodeIndex"/> when the store keeps
-    /// one, else by an index of <see cref="Nodes"/> built on first use (threads racing to build it
-    /// build the same one).</summary>
-    public Node? FindNode(string id)
+    /// <summary>Each node's position in <see cref="Nodes"/> by id: <see cref="NodeIndex"/> when the
+    /// store keeps one, else an index built on first use (threads racing to build it build the same one).</summary>
+    public IReadOnlyDictionary<string, int> IndexById()
     {
-        if (NodeIndex is { } index) return index.TryGetValue(id, out var i) ? Nodes[i] : null;
-        if (_byId is not { } built || !ReferenceEquals(built.For, Nodes)) // a `with` copy may carry another list's index
+        if (NodeIndex is { } index) return index;
+        if (_built is not { } built || !ReferenceEquals(built.For, Nodes)) // a `with` copy may carry another list's index
         {
-            var byId = new Dictionary<string, Node>(Nodes.Count, StringComparer.Ordinal);
-            foreach (var n in Nodes) byId[n.Id] = n;
-            _byId = built = (Nodes, byId);
+            var map = new Dictionary<string, int>(Nodes.Count, StringComparer.Ordinal);
+            for (var i = 0; i < Nodes.Count; i++) map[Nodes[i].Id] = i;
+            _built = built = (Nodes, map);
         }
-        return built.ById.GetValueOrDefault(id);
+        return built.Index;
     }
+
+    /// <summary>The alive node with this id, or null (by <see cref="IndexById"/>).</summary>
+    public Node? FindNode(string id) => IndexById().TryGetValue(id, out var i) ? Nodes[i] : null;
 }
 
 /// <summary>

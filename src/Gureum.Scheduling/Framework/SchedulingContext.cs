@@ -14,7 +14,6 @@ public sealed class SchedulingContext
     // a decision that starts thousands of jobs changes every node), and the changed indices in order.
     private Node?[]? _overlay;
     private readonly List<int> _changed = [];
-    private IReadOnlyDictionary<string, int>? _indexById;
     private Dictionary<string, List<JobView>>? _runningByNode;
     private readonly HashSet<long> _preempted = [];
     private readonly Dictionary<string, long> _labMilli = new(StringComparer.Ordinal);
@@ -26,7 +25,6 @@ public sealed class SchedulingContext
     {
         Snapshot = snapshot;
         _filters = filters;
-        _indexById = snapshot.NodeIndex;
     }
 
     public ClusterSnapshot Snapshot { get; }
@@ -73,19 +71,7 @@ public sealed class SchedulingContext
         return (whole, milli, cpus, mem);
     }
 
-    private IReadOnlyDictionary<string, int> IndexById
-    {
-        get
-        {
-            if (_indexById is null)
-            {
-                var map = new Dictionary<string, int>(Snapshot.Nodes.Count, StringComparer.Ordinal);
-                for (var i = 0; i < Snapshot.Nodes.Count; i++) map[Snapshot.Nodes[i].Id] = i;
-                _indexById = map;
-            }
-            return _indexById;
-        }
-    }
+    private IReadOnlyDictionary<string, int> IndexById => Snapshot.IndexById();
 
     /// <summary>Runs the filter chain; the first failure wins.</summary>
     public Status Filter(JobView job, Node node)
