@@ -116,7 +116,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         // Capacity on its way: booting nodes and what this decision buys, with waiting jobs packed in.
         var virtualNodes = new InFlightCapacity();
         foreach (var n in snapshot.Nodes)
-            if (n.IsInFlight) virtualNodes.Add(n);
+            if (n.IsInFlight && !Reserved(n)) virtualNodes.Add(n);
         // Nodes per offer, counted when an offer with a capacity limit is first asked about.
         Dictionary<string, int>? perOffer = null;
         Dictionary<string, int> PerOffer()
@@ -233,6 +233,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
             (offer, market) => Eligibility.Allows(job, offer, market) && MayUse(view, market),
             n => MayPackOnto(view, n), out into);
     }
+
+    /// <summary>Whether a node on its way is set aside for a purpose of the policy's own (e.g. the
+    /// replacement of a running job that moves once it is ready): waiting jobs are not packed into it
+    /// and it is not released as unneeded. Default: none is.</summary>
+    protected virtual bool Reserved(Node node) => false;
 
     /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>
     protected virtual bool MayUse(JobView job, Market market) => true;

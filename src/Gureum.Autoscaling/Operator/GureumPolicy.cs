@@ -3,6 +3,7 @@ using Gureum.Core.Control;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
 using Gureum.Scheduling;
+using Gureum.Scheduling.Framework;
 
 namespace Gureum.Autoscaling.Operator;
 
@@ -101,6 +102,23 @@ public sealed partial class GureumPolicy : ElasticPolicy
     private DateTimeOffset _aloneBestAt;
     private ClusterSnapshot? _pendingFor;
     private readonly Dictionary<ShapeKey, int> _pendingByShape = [];
+    private readonly Dictionary<string, PendingMove> _moves = new(StringComparer.Ordinal); // running job → its replacement on the way
+    private readonly HashSet<string> _reservedNodes = new(StringComparer.Ordinal);
+
+    /// <summary>A running job's move to cheaper capacity, bought and not yet made: the job runs on
+    /// where it is until its replacement is ready (make before break).</summary>
+    private sealed class PendingMove(long seq, string fromNodeId, Offer offer, Market market, DateTimeOffset requestedAt, string why)
+    {
+        public long Seq { get; } = seq;
+        public string FromNodeId { get; } = fromNodeId;
+        public Offer Offer { get; } = offer;
+        public Market Market { get; } = market;
+        public DateTimeOffset RequestedAt { get; } = requestedAt;
+        public string Why { get; } = why;
+
+        /// <summary>The replacement's node id, once it is seen in a snapshot.</summary>
+        public string? NodeId { get; set; }
+    }
 
     public GureumPolicy(GureumOptions? options = null, OperatorModels? models = null) : base((options ?? new GureumOptions()).Elastic)
     {
@@ -125,6 +143,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         foreach (var a in scheduled.Actions) if (a is StartJob start) _boughtFor.Remove(start.JobId);
         _scheduled = scheduled.Actions;
         _snapshot = snapshot;
+        TrackMoves(snapshot);
         // Jobs of the same shape waiting now are the ones sure to share a node bought in this decision.
         _waitingByShape.Clear();
         foreach (var w in scheduled.Waiting)
@@ -336,6 +355,9 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// <summary>A booting node whose job started elsewhere first is released at once.</summary>
     protected override bool ReleaseUnneededBooting => true;
 
+    /// <summary>The replacements of running jobs that move once they are ready.</summary>
+    protected override bool Reserved(Node node) => _reservedNodes.Contains(node.Id);
+
     protected override string? ExplainChoice(JobView job, Offer offer, Market market) => _explain.GetValueOrDefault(job.Id);
 
     /// <summary>
@@ -365,6 +387,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// deadline jobs off spot when their slack no longer covers a loss.</summary>
     protected override void EndDecision(ClusterSnapshot snapshot, List<PlanAction> actions)
     {
+        CompleteMoves(snapshot, actions);
         if (Options.ServiceMoveMinSaving > 0 && snapshot.Now >= _nextMoveCheck)
         {
             _nextMoveCheck = snapshot.Now + Options.ServiceMoveCheckEvery;
@@ -411,11 +434,13 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// replicas, Karpenter's replace-consolidation): a service or checkpointing job (no deadline) alone
     /// on its node whose predicted remaining run there costs at least
     /// <see cref="GureumOptions.ServiceMoveMinSaving"/> more than on the best new node now (boot
-    /// included; spot offers in cooldown are not candidates) is preempted, its node released and the
-    /// replacement bought in the same decision. A service loses no work by moving; a checkpointing job
-    /// redoes the work since its last checkpoint, counted in the new node's cost. Typical cases: a job
-    /// that fell back to on-demand or a dearer zone while its cheap spot zone was in cooldown, or a
-    /// small job left alone on a big node.
+    /// included; spot offers in cooldown are not candidates) gets that node bought for it. It runs on
+    /// where it is until the replacement is ready (make before break, as Karpenter launches before it
+    /// drains): then <see cref="CompleteMoves"/> moves it and releases the old node. A failed spot
+    /// request or a reclaim while booting costs the job nothing. A service loses no work by moving; a
+    /// checkpointing job redoes the work since its last checkpoint, counted in the new node's cost.
+    /// Typical cases: a job that fell back to on-demand or a dearer zone while its cheap spot zone was
+    /// in cooldown, or a small job left alone on a big node.
     /// </summary>
     private void MoveToCheaperCapacity(ClusterSnapshot snapshot, List<PlanAction> actions)
     {
@@ -434,7 +459,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         foreach (var j in snapshot.Running.Values)
         {
             if (moves >= Options.MaxServiceMovesPerDecision) break;
-            if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id)) continue;
+            if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id) || _moves.ContainsKey(j.Id)) continue;
             if (snapshot.FindNode(j.Placements[0].NodeId) is not { } node || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
             var key = MoveShapeId(j.Spec); // (ShapeKey, reference GPU, kind, checkpoint interval)
             // Best is asked about the first job of a shape. Predicting a job before knowing whether it
@@ -456,14 +481,80 @@ public sealed partial class GureumPolicy : ElasticPolicy
             var lost = j.Spec.Kind == JobKind.Service ? 0
                 : (Progress.WorkDoneAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead) - Progress.WorkSavedAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead)).TotalSeconds;
             var move = CostModel.Estimate(j.Spec, rem + lost, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
-            if (move.ExpectedUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
+            // Make before break: this node bills on while the new one boots. (The work done here
+            // meanwhile is not credited: a slight overestimate, which keeps MoveCostLowerBound a bound.)
+            var overlapUsd = (double)(node.Offer.PricePerHour(node.Market) ?? 0) * to.Offer.BootDelay.TotalHours;
+            if (move.ExpectedUsd + overlapUsd > (1 - Options.ServiceMoveMinSaving) * stayUsd) continue;
             var what = j.Spec.Kind == JobKind.Service ? "service" : $"checkpointing job (redoes {lost / 60:0} min of work)";
             var why = $"{what} {j.Id} moves to cheaper capacity: ~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left on {node.Offer.Id} {node.Market}, {move}";
-            actions.Add(new PreemptJob(j.Id, why));
-            actions.Add(new TerminateNode(node.Id, $"released: {why}"));
-            actions.Add(new ProvisionNode(to.Offer, to.Market, $"bought for {j.Id}: {why}") { ForJobs = [j.Id] });
+            actions.Add(new ProvisionNode(to.Offer, to.Market, $"replacement for {j.Id} (it runs on until this node is ready): {why}") { ForJobs = [j.Id] });
+            _moves[j.Id] = new PendingMove(j.Seq, node.Id, to.Offer, to.Market, snapshot.Now, why);
             busy.Add(node.Id);
             moves++;
         }
+    }
+
+    /// <summary>
+    /// Follows the moves bought earlier (<see cref="MoveToCheaperCapacity"/>): finds each one's new
+    /// node (bought by that decision: same offer, market and request time) and reserves it, and drops
+    /// the move when the job no longer runs where it did, or the node is gone (failed request,
+    /// reclaim, released) or was taken by another job. A dropped move's node, if any, is an ordinary
+    /// node again.
+    /// </summary>
+    private void TrackMoves(ClusterSnapshot snapshot)
+    {
+        _reservedNodes.Clear();
+        if (_moves.Count == 0) return;
+        foreach (var m in _moves.Values)
+            if (m.NodeId is { } id) _reservedNodes.Add(id);
+        List<string>? drop = null;
+        foreach (var (jobId, m) in _moves)
+        {
+            var stays = snapshot.Running.TryGetValue(m.Seq, out var j) && j.Placements.Count == 1 && j.Placements[0].NodeId == m.FromNodeId;
+            if (stays && m.NodeId is null)
+                foreach (var n in snapshot.Nodes)
+                    if (n.RequestedAt == m.RequestedAt && n.Market == m.Market && ReferenceEquals(n.Offer, m.Offer) && _reservedNodes.Add(n.Id))
+                    {
+                        m.NodeId = n.Id;
+                        break;
+                    }
+            if (stays && m.NodeId is { } nodeId && snapshot.FindNode(nodeId) is { IsAlive: true, RunningJobs: 0 }) continue;
+            (drop ??= []).Add(jobId);
+            if (m.NodeId is { } gone) _reservedNodes.Remove(gone);
+        }
+        if (drop is not null) foreach (var id in drop) _moves.Remove(id);
+    }
+
+    /// <summary>Makes the moves whose new node is ready: the job is preempted, started there in the
+    /// same plan (preemptions apply before starts) and its old node released.</summary>
+    private void CompleteMoves(ClusterSnapshot snapshot, List<PlanAction> actions)
+    {
+        if (_moves.Count == 0) return;
+        HashSet<string>? taken = null; // nodes this decision starts a job on or releases
+        List<string>? done = null;
+        foreach (var (jobId, m) in _moves)
+        {
+            if (m.NodeId is not { } id || snapshot.FindNode(id) is not { State: NodeState.Ready } node) continue;
+            if (taken is null)
+            {
+                taken = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var a in _scheduled.Concat(actions))
+                    if (a is TerminateNode t) taken.Add(t.NodeId);
+                    else if (a is StartJob st) foreach (var pl in st.Placements) taken.Add(pl.NodeId);
+            }
+            (done ??= []).Add(jobId);
+            if (taken.Contains(id) || taken.Contains(m.FromNodeId) || !snapshot.Running.TryGetValue(m.Seq, out var job)
+                || Fit.Slice(job.Spec.Resources, node) is not { } slice) continue; // dropped: the node is an ordinary one again
+            actions.Add(new PreemptJob(jobId, $"moves to its replacement {id}, ready now: {m.Why}"));
+            actions.Add(new TerminateNode(m.FromNodeId, $"released: {jobId} moved to {id}"));
+            actions.Add(new StartJob(jobId, [slice], $"moved to cheaper capacity: {m.Why}"));
+            taken.Add(id);
+            taken.Add(m.FromNodeId);
+        }
+        if (done is not null)
+            foreach (var id in done)
+            {
+                if (_moves.Remove(id, out var m) && m.NodeId is { } n) _reservedNodes.Remove(n);
+            }
     }
 }

@@ -101,10 +101,35 @@ public sealed class GureumPolicyTests
         Assert.InRange((runs[1].End - B.T0).TotalSeconds, 1800 + 3600, 1800 + 3600 + 600 + 1); // the first check after the cooldown
         var moved = Assert.Single(o.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
         Assert.Contains("moves to cheaper capacity", moved.Message);
+        // Make before break: it served on in z-b while the z-a node booted, and moved the instant that node was ready.
+        var replacement = o.Bills.Single(bl => bl.NodeId == runs[2].NodeIds);
+        Assert.Equal(runs[1].End, runs[2].Start);
+        Assert.Equal(replacement.Start + a.BootDelay, runs[2].Start);
+        Assert.Equal<DateTimeOffset?>(runs[1].End, o.Bills.Single(bl => bl.NodeId == runs[1].NodeIds).End);
         // No work lost: the runs served 20 h in all, plus a restart overhead for each of the two restarts.
         Assert.Equal(20 * 3600 + 2 * 30, runs.Sum(r => (r.End - r.Start).TotalSeconds), 3);
         var m = ReplayMetrics.Compute(o);
         Assert.True((double)m.CostUsd < 2.00 * 20, $"cost {m.CostUsd}: staying in z-b would cost more than $40");
+    }
+
+    [Fact]
+    public async Task Replay_ServiceMoveToASpotZoneWithoutCapacity_RequestFails_ServiceRunsOnUninterrupted()
+    {
+        // z-a is cheaper but has no spot capacity all along: the first request fails, the service
+        // starts in z-b, and every move check after the hour's cooldown buys a z-a replacement that
+        // fails too. The service keeps serving in z-b: it is preempted only once a replacement is ready.
+        var a = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 0.90m, zone: "z-a");
+        var b = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 2.00m, zone: "z-b");
+        var service = B.Job("s", 0, 5 * 3600) with { Kind = JobKind.Service };
+        var spot = new ScriptedSpotMarket([], new HashSet<string> { "z-a" });
+        var o = await B.Run("gureum", [service], [a, b], spot: spot, options: new ReplayOptions { KeepEvents = true });
+
+        var run = Assert.Single(o.Runs["s"]);
+        Assert.Equal(RunOutcome.Completed, run.Outcome);
+        Assert.Equal("z-b", o.Bills.Single(bl => bl.NodeId == run.NodeIds).Offer.Zone);
+        Assert.DoesNotContain(o.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+        var tries = o.Events.Count(e => e.Kind == Core.Control.EventKind.NodeRequested && e.Message.Contains("replacement for s", StringComparison.Ordinal));
+        Assert.True(tries >= 2, $"{tries} replacements bought: a move is tried after each cooldown");
     }
 
     [Fact]

@@ -56,9 +56,9 @@ internal static class B
 }
 
 /// <summary>A spot market scripted by the test: reclaims per zone at given times, prices per zone.</summary>
-internal sealed class ScriptedSpotMarket(Dictionary<string, double[]> reclaimSecondsByZone) : ISpotMarket
+internal sealed class ScriptedSpotMarket(Dictionary<string, double[]> reclaimSecondsByZone, IReadOnlySet<string>? unavailableZones = null) : ISpotMarket
 {
-    public bool IsAvailable(Offer offer, DateTimeOffset t) => offer.SpotPerHour is not null;
+    public bool IsAvailable(Offer offer, DateTimeOffset t) => offer.SpotPerHour is not null && unavailableZones?.Contains(offer.Zone) != true;
     public DateTimeOffset? NextReclaim(Offer offer, DateTimeOffset after) =>
         reclaimSecondsByZone.TryGetValue(offer.Zone, out var times)
             ? times.Select(s => B.T0.AddSeconds(s)).Where(t => t > after).Cast<DateTimeOffset?>().FirstOrDefault()
