@@ -102,30 +102,20 @@ public static class SpendAnomalies
 
     /// <summary>
     /// Scores a series one hour at a time with a fresh detector (no look-ahead: an hour's score
-    /// depends only on it and the hours before). Returns every hour's score, in order.
+    /// depends only on it and the hours before): <see cref="MetricAnomalies.Score"/>, the one path
+    /// for every metric. Returns every hour's score, in order.
     /// </summary>
-    public static double[] Score(IReadOnlyList<SpendPoint> series, AnomalyDetectorFactory? detector = null)
-    {
-        var d = (detector ?? (() => new RobustEnsembleDetector()))();
-        var scores = new double[series.Count];
-        for (var i = 0; i < series.Count; i++) scores[i] = d.Score(series[i].Hour, (double)series[i].Usd);
-        return scores;
-    }
+    public static double[] Score(IReadOnlyList<SpendPoint> series, AnomalyDetectorFactory? detector = null) =>
+        MetricAnomalies.Score(AsMetric(series), detector);
 
-    /// <summary>The flagged hours of one key's series (score ≥ <paramref name="threshold"/>), in time order.</summary>
-    public static IReadOnlyList<SpendAnomaly> Detect(string key, IReadOnlyList<SpendPoint> series, double threshold = DefaultThreshold, AnomalyDetectorFactory? detector = null)
-    {
-        var scores = Score(series, detector);
-        var found = new List<SpendAnomaly>();
-        for (var i = 0; i < series.Count; i++)
-        {
-            if (scores[i] < threshold) continue;
-            var before = series.Skip(Math.Max(0, i - 24)).Take(Math.Min(24, i)).Select(p => p.Usd).Order().ToList();
-            var median = before.Count == 0 ? 0 : before[before.Count / 2];
-            found.Add(new SpendAnomaly(key, series[i].Hour, Math.Round(series[i].Usd, 6), Math.Round(scores[i], 4), Math.Round(median, 6)));
-        }
-        return found;
-    }
+    /// <summary>The flagged hours of one key's series (score ≥ <paramref name="threshold"/>), in time order (<see cref="MetricAnomalies.Detect"/>).</summary>
+    public static IReadOnlyList<SpendAnomaly> Detect(string key, IReadOnlyList<SpendPoint> series, double threshold = DefaultThreshold, AnomalyDetectorFactory? detector = null) =>
+        MetricAnomalies.Detect(AnomalyMetric.Spend, key, AsMetric(series), threshold, detector).Select(FromMetric).ToList();
+
+    /// <summary>A flagged spend hour in the spend terms of <see cref="SpendAnomaly"/>.</summary>
+    public static SpendAnomaly FromMetric(MetricAnomaly a) => new(a.Key, a.Hour, Math.Round((decimal)a.Value, 6), a.Score, Math.Round((decimal)a.Median, 6));
+
+    private static MetricPoint[] AsMetric(IReadOnlyList<SpendPoint> series) => series.Select(p => new MetricPoint(p.Hour, (double)p.Usd)).ToArray();
 
     /// <summary><see cref="Detect"/> over every key, flagged hours ordered by time then key.</summary>
     public static IReadOnlyList<SpendAnomaly> DetectAll(IReadOnlyDictionary<string, SpendPoint[]> series, double threshold = DefaultThreshold) =>
