@@ -178,9 +178,14 @@ internal static class CostCommand
         {
             var m = p.GetValue(monthly);
             if (m <= 0) throw new CliException($"--monthly {m} must be positive.", "pass the budget in USD, e.g. --monthly 5000.");
-            var th = p.GetValue(thresholds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) && v > 0 ? v / 100m : throw new CliException($"--thresholds '{s}' is not a percentage.", "write e.g. --thresholds 50,80,100."))
+            var percents = p.GetValue(thresholds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : throw new CliException($"--thresholds '{s}' is not a percentage.", "write e.g. --thresholds 50,80,100."))
                 .ToArray();
+            // The same rules as the API's alertThresholds (PUT /api/v1/labs/{lab}/budget).
+            var sorted = LabBudget.CheckPercents(percents, out var problems);
+            if (problems.Count > 0)
+                throw new CliException($"--thresholds {p.GetValue(thresholds)}: {problems[0].Problem}" + (problems[0].Index >= 0 ? $" (value {problems[0].Index + 1})." : "."), problems[0].Fix + ", e.g. --thresholds 50,80,100.");
+            var th = sorted.Select(v => v / 100m).ToArray();
             using var l = OpenLedger(p.GetValue(ledger)!, mustExist: false);
             l.SetBudget(new LabBudget(p.GetValue(lab)!, m, th));
             Console.WriteLine($"budget of lab {p.GetValue(lab)}: {m:F2} USD/month, alerts at {string.Join(", ", th.Select(t => t.ToString("P0", CultureInfo.InvariantCulture)))}");

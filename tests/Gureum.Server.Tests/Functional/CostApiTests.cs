@@ -71,11 +71,11 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.000001m, billed + 0.000001m);
         // Spend anomalies: both labs' hourly series are scored (a few minutes of history: nothing to flag yet); a
         // researcher sees only their lab's series.
-        var anomalies = await ApiClient.GetAsync<SpendAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
+        var anomalies = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
         Assert.Equal(["nlp", "vision"], anomalies.Series);
         Assert.InRange(anomalies.Hours, 1, 2); // from the local node's start (this test's server), not 14 days of made-up zeros
         Assert.Empty(anomalies.Anomalies);
-        Assert.Equal(["vision"], (await ApiClient.GetAsync<SpendAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
+        Assert.Equal(["vision"], (await ApiClient.GetAsync<CostAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -111,7 +111,7 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Contains(alerts, e => e.Message.Contains("|0.8:", StringComparison.Ordinal));
         var after = await ApiClient.GetAsync<BudgetDto>(_alice, "api/v1/labs/nlp/budget");
         Assert.Equal(budget, after.MonthlyUsd);
-        Assert.Equal(["0.5", "0.8"], after.AlertsFired);
+        Assert.Equal(["50", "80"], after.AlertsFired);
         Assert.Contains("Budget alert", _server.Output, StringComparison.Ordinal);
 
         // A job predicted at 1 h × 1 USD/s × its share is over what is left: accepted but held with the reason
