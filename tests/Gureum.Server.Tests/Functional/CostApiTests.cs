@@ -76,6 +76,14 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.InRange(anomalies.Hours, 1, 2); // from the local node's start (this test's server), not 14 days of made-up zeros
         Assert.Empty(anomalies.Anomalies);
         Assert.Equal(["vision"], (await ApiClient.GetAsync<CostAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
+        // Usage and node metrics through the same route: CPU-hours per lab (the jobs held 1 vCPU for about a
+        // second each), node-hours per pool (the local machine, about one node all along).
+        var cpu = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?metric=cpu-hours");
+        Assert.Equal(("cpu-hours", "vCPU-hours", "lab"), (cpu.Metric, cpu.Unit, cpu.By));
+        Assert.Equal(["nlp", "vision"], cpu.Series);
+        var pools = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?metric=node-hours");
+        Assert.Equal(("node-hours", "pool"), (pools.Metric, pools.By));
+        Assert.EndsWith("/on-demand", Assert.Single(pools.Series), StringComparison.Ordinal);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -146,6 +154,16 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Contains("\"by\"", problem, StringComparison.Ordinal);
         Assert.Contains("\"threshold\"", problem, StringComparison.Ordinal);
         using (var r = await anon.GetAsync("api/v1/cost/anomalies")) Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        using var badMetric = await _admin.GetAsync("api/v1/cost/anomalies?metric=color");
+        Assert.Equal(HttpStatusCode.BadRequest, badMetric.StatusCode);
+        Assert.Contains("\"metric\"", await badMetric.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var poolByLab = await _admin.GetAsync("api/v1/cost/anomalies?metric=idle-gpu-hours&by=lab");
+        Assert.Equal(HttpStatusCode.BadRequest, poolByLab.StatusCode);
+        Assert.Contains("per pool", await poolByLab.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Pools are the operator's: a researcher gets 403 with how to fix it.
+        using var poolsForResearcher = await _victor.GetAsync("api/v1/cost/anomalies?metric=idle-gpu-hours");
+        Assert.Equal(HttpStatusCode.Forbidden, poolsForResearcher.StatusCode);
+        Assert.Contains("To fix", await poolsForResearcher.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var other = await _victor.GetAsync("api/v1/labs/nlp/budget");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
