@@ -24,6 +24,15 @@ public sealed record RobustEnsembleOptions
     public double ExtremeScale { get; init; } = 0.1;
 
     /// <summary>
+    /// "Too quiet for too long": a run of repeated values (a flat line, a counter stuck at 0) that has
+    /// lasted at least this many points is scored by how much of the last <see cref="ExtremeWindow"/>
+    /// points sat in runs at least as long: (points in such runs + 1) / (n + 1). A run longer than
+    /// every run of the window therefore scores like a new extreme value, 1/(n + 1).
+    /// Default 288 (a day at five minutes). 0 turns the feature off; it needs <see cref="ExtremeWindow"/> &gt; 0.
+    /// </summary>
+    public int QuietRunMinimum { get; init; } = 288;
+
+    /// <summary>
     /// Days of history searched for the same time of day. A value inside the range of the values
     /// seen within <see cref="SeasonalTolerance"/> of this time of day on those days is explained
     /// by daily seasonality (a nightly job, a daily peak) and scored 0. Default 7. 0 turns it off.
@@ -62,6 +71,7 @@ public sealed record RobustEnsembleOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScoreScale);
         ArgumentOutOfRangeException.ThrowIfNegative(ExtremeWindow);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ExtremeScale);
+        ArgumentOutOfRangeException.ThrowIfNegative(QuietRunMinimum);
         ArgumentOutOfRangeException.ThrowIfNegative(SeasonalDays);
         if (SeasonalTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SeasonalTolerance), "must not be negative");
     }
@@ -98,6 +108,8 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
     private readonly RollingWindow? _extremes;
     private readonly List<(DateTimeOffset Time, double Value)> _past = [];
     private int _pastStart;
+    private readonly Queue<(int End, int Length)> _runs = new();
+    private int _runLength;
     private int _recentHead;
     private double _previous = double.NaN;
     private int _seen;
@@ -119,7 +131,7 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
     public string Name => "gureumRobust";
 
     /// <inheritdoc />
-    public string Version => "1";
+    public string Version => "2";
 
     /// <inheritdoc />
     public double Score(DateTimeOffset timestamp, double value)
@@ -145,9 +157,17 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
             if (_seen >= _options.WarmUp) p = Math.Min(p, ExtremeProbability(_extremes, value, _options.ExtremeScale));
             _extremes.Add(value);
         }
+        if (p < 1 && _options.SeasonalDays > 0 && ExplainedBySeason(timestamp, value)) p = 1;
+        // The run-length feature is not explained by the season: a flat line at a value seen at this
+        // time of day is still too long when no earlier run lasted as long.
+        if (_options.QuietRunMinimum > 0 && _options.ExtremeWindow > 0)
+        {
+            features++;
+            var quiet = QuietRunProbability(value);
+            if (_seen >= _options.WarmUp) p = Math.Min(p, quiet);
+        }
         var raw = Math.Clamp(-Math.Log10(Math.Min(1.0, p * features)) / _options.ScoreScale, 0, 1);
 
-        if (raw > 0 && _options.SeasonalDays > 0 && ExplainedBySeason(timestamp, value)) raw = 0;
         var score = raw;
         if (_options.SuppressionSteps > 0)
         {
@@ -163,6 +183,28 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
         if (_options.SeasonalDays > 0) RememberSeasonal(timestamp, value);
         _seen++;
         return score;
+    }
+
+    // Run-length bookkeeping happens here, before the run's value is remembered: a run that ends at
+    // this point (value differs) is queued with its length; the current run includes this point.
+    private double QuietRunProbability(double value)
+    {
+        if (value == _previous)
+        {
+            _runLength++;
+        }
+        else
+        {
+            if (_runLength >= 2) _runs.Enqueue((_seen - 1, _runLength));
+            _runLength = 1;
+        }
+        while (_runs.Count > 0 && _runs.Peek().End < _seen - _options.ExtremeWindow) _runs.Dequeue();
+        if (_runLength < _options.QuietRunMinimum) return 1.0;
+        var inLongRuns = 0;
+        foreach (var r in _runs)
+            if (r.Length >= _runLength) inLongRuns += r.Length;
+        var n = Math.Min(_seen, _options.ExtremeWindow);
+        return Math.Min(1.0, (inLongRuns + 1.0) / (n + 1.0));
     }
 
     private bool ExplainedBySeason(DateTimeOffset t, double x)

@@ -82,6 +82,46 @@ public sealed class RobustEnsembleDetectorTests
         }
     }
 
+    // Busy series with short daily-ish silences (runs of 0 up to 50 points), then silent from row 2400 on.
+    private static double[] SilentFrom(int n, int silentFrom, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new double[n];
+        for (var i = 0; i < n; i++)
+            x[i] = i >= silentFrom || i % 300 < 50 ? 0 : 10 + rng.NextDouble() * 10;
+        return x;
+    }
+
+    [Fact]
+    public void Score_SilenceLongerThanADayAndThanAnyRunOfTheWeek_AlarmsOnceAtADay()
+    {
+        var scores = Run(SilentFrom(3000, 2400, 6));
+        var atADay = 2400 + 288 - 1;
+        Assert.True(scores[atADay] > 0.2, $"a day of silence scored {scores[atADay]}");
+        Assert.True(scores[atADay] > scores.Take(atADay).Skip(300).Max(), "the silence should outrank everything before it");
+        Assert.All(scores.Skip(atADay + 1), s => Assert.Equal(0.0, s));
+    }
+
+    [Fact]
+    public void Score_SilenceWithQuietRunFeatureOff_IsNotSeen()
+    {
+        var d = new RobustEnsembleDetector(new RobustEnsembleOptions { QuietRunMinimum = 0 });
+        var scores = SilentFrom(3000, 2400, 6).Select((v, i) => d.Score(T0.AddMinutes(5 * i), v)).ToArray();
+        Assert.All(scores.Skip(2450), s => Assert.Equal(0.0, s));
+    }
+
+    [Fact]
+    public void Score_SilenceNoLongerThanAnEarlierOneThisWeek_IsNotAnAlarm()
+    {
+        // A 400-point silence, then busy, then a 350-point silence: the second is not the longest of the week.
+        var x = SilentFrom(3000, 3000, 7);
+        for (var i = 900; i < 1300; i++) x[i] = 0;
+        for (var i = 2400; i < 2750; i++) x[i] = 0;
+        var scores = Run(x);
+        // At a day, a fifth of the week sat in a run as long: p ≈ 0.2, far from an alarm.
+        Assert.All(scores.Skip(2450).Take(300), s => Assert.InRange(s, 0.0, 0.05));
+    }
+
     [Fact]
     public void Options_Invalid_Throw() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new RobustEnsembleDetector(new RobustEnsembleOptions { CalibrationWindow = 2 }));
