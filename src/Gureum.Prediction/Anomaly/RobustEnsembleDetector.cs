@@ -35,9 +35,17 @@ public sealed record RobustEnsembleOptions
     /// <summary>
     /// Days of history searched for the same time of day. A value inside the range of the values
     /// seen within <see cref="SeasonalTolerance"/> of this time of day on those days is explained
-    /// by daily seasonality (a nightly job, a daily peak) and scored 0. Default 7. 0 turns it off.
+    /// by daily seasonality (a nightly job, a daily peak) and scored 0 (see <see cref="SeasonalMargin"/>).
+    /// Default 7. 0 turns it off.
     /// </summary>
     public int SeasonalDays { get; init; } = 7;
+
+    /// <summary>
+    /// The same-time-of-day range is widened by this fraction of itself on each side before a value
+    /// is tested against it, so a daily peak that grows slowly (a nightly job writing a little more
+    /// each day) stays explained. Default 0.1 (the same tenth of a range as <see cref="ExtremeScale"/>). 0 turns widening off.
+    /// </summary>
+    public double SeasonalMargin { get; init; } = 0.1;
 
     /// <summary>Half-width of the same-time-of-day neighbourhood. Default 30 minutes.</summary>
     public TimeSpan SeasonalTolerance { get; init; } = TimeSpan.FromMinutes(30);
@@ -73,6 +81,7 @@ public sealed record RobustEnsembleOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ExtremeScale);
         ArgumentOutOfRangeException.ThrowIfNegative(QuietRunMinimum);
         ArgumentOutOfRangeException.ThrowIfNegative(SeasonalDays);
+        if (!(SeasonalMargin >= 0)) throw new ArgumentOutOfRangeException(nameof(SeasonalMargin), "must not be negative");
         if (SeasonalTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SeasonalTolerance), "must not be negative");
     }
 }
@@ -81,10 +90,12 @@ public sealed record RobustEnsembleOptions
 /// Streaming ensemble of robust statistics. Features of each point, against the points before it:
 /// the robust z-score |x − median| / (1.4826·MAD) of the value and of its first difference over
 /// trailing windows, each turned into a tail probability against that feature's own past
-/// (peaks-over-threshold); and a new-extreme test against the last week's range. The smallest
-/// probability is Bonferroni-corrected and mapped to [0, 1] by −log10(p) / scale; a point inside
-/// the range seen at the same time of day on the past days scores 0 (daily seasonality); and
-/// repeated alarms within an event are suppressed.
+/// (peaks-over-threshold); a new-extreme test against the last week's range; and a run-length test
+/// ("too quiet for too long": a flat line longer than a day and than every run of the week). The
+/// value features are dropped for a point inside the range seen at the same time of day on the
+/// past days, widened by a tenth (daily seasonality); the smallest remaining probability is
+/// Bonferroni-corrected and mapped to [0, 1] by −log10(p) / scale; and repeated alarms within an
+/// event are suppressed.
 /// </summary>
 /// <remarks>
 /// Why this shape: medians and MADs ignore the outliers they are meant to find, so one spike does
@@ -94,7 +105,9 @@ public sealed record RobustEnsembleOptions
 /// calibrating each feature against its own history makes "rare for this series" the common unit,
 /// so one threshold can serve every series (NAB picks one threshold for the whole corpus); and NAB
 /// charges every alarm outside a window, so a sustained event should alarm once, early, and a
-/// spike that recurs at the same time every day (a backup, a cron job) is not an incident.
+/// spike that recurs at the same time every day (a backup, a cron job) is not an incident, even when
+/// it grows a little each day; a metric that stops moving for longer than ever before (a disk that
+/// stops writing) is an incident even though every single value of it is ordinary.
 /// Deterministic; no clock, no randomness. Not thread-safe: one instance per series.
 /// </remarks>
 public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
@@ -219,7 +232,8 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
                 hi = Math.Max(hi, _past[i].Value);
             }
         }
-        return x >= lo && x <= hi;
+        var margin = _options.SeasonalMargin * (hi - lo);
+        return x >= lo - margin && x <= hi + margin;
     }
 
     private void RememberSeasonal(DateTimeOffset t, double x)

@@ -82,6 +82,42 @@ public sealed class RobustEnsembleDetectorTests
         }
     }
 
+    // Flat series with a nightly spike at 03:00 that grows by `growth` (a fraction of itself) each day.
+    private static double[] GrowingNightlySpike(double growth, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new double[288 * 12];
+        for (var i = 0; i < x.Length; i++)
+            x[i] = i % 288 == 36 ? 100 * Math.Pow(1 + growth, i / 288) : 1 + rng.NextDouble() * 0.1;
+        return x;
+    }
+
+    private static double[] NightlySpikeScores(double[] x, double margin)
+    {
+        var d = new RobustEnsembleDetector(new RobustEnsembleOptions { SeasonalMargin = margin });
+        var scores = x.Select((v, i) => d.Score(T0.AddMinutes(5 * i), v)).ToArray();
+        return Enumerable.Range(0, x.Length).Where(i => i % 288 == 36 && i > 288 * 8).Select(i => scores[i]).ToArray();
+    }
+
+    [Fact]
+    public void Score_NightlySpikeGrowingByTwoPercentADay_IsExplainedWithTheSeasonalMargin()
+    {
+        var x = GrowingNightlySpike(0.02, 8);
+        Assert.All(NightlySpikeScores(x, 0.1), s => Assert.Equal(0.0, s));
+        // Without the margin each day's spike is a new record, and scores.
+        Assert.Contains(NightlySpikeScores(x, 0), s => s > 0.1);
+    }
+
+    [Fact]
+    public void Score_NightlySpikeJumpingByHalf_IsNotExplainedByTheSeasonalMargin()
+    {
+        var x = GrowingNightlySpike(0, 9);
+        x[288 * 10 + 36] *= 1.5;
+        var d = new RobustEnsembleDetector();
+        var scores = x.Select((v, i) => d.Score(T0.AddMinutes(5 * i), v)).ToArray();
+        Assert.True(scores[288 * 10 + 36] > 0.3, $"a spike half again as high scored {scores[288 * 10 + 36]}");
+    }
+
     // Busy series with short daily-ish silences (runs of 0 up to 50 points), then silent from row 2400 on.
     private static double[] SilentFrom(int n, int silentFrom, int seed)
     {
