@@ -24,10 +24,10 @@ public sealed record RobustEnsembleOptions
     public double ExtremeScale { get; init; } = 0.1;
 
     /// <summary>
-    /// "Too quiet for too long": a run of repeated values (a flat line, a counter stuck at 0) that has
-    /// lasted at least this many points is scored by how much of the last <see cref="ExtremeWindow"/>
-    /// points sat in runs at least as long: (points in such runs + 1) / (n + 1). A run longer than
-    /// every run of the window therefore scores like a new extreme value, 1/(n + 1).
+    /// "Too quiet for too long": a run of repeated values (a flat line, a counter stuck at 0) is scored
+    /// once, at the point where it has lasted this many points and longer than every run that ended
+    /// within the last <see cref="ExtremeWindow"/> points — a new extreme of run length, with tail
+    /// probability 1/(n + 1) like a new extreme value. Needs a full window of history first.
     /// Default 288 (a day at five minutes). 0 turns the feature off; it needs <see cref="ExtremeWindow"/> &gt; 0.
     /// </summary>
     public int QuietRunMinimum { get; init; } = 288;
@@ -212,12 +212,13 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
             _runLength = 1;
         }
         while (_runs.Count > 0 && _runs.Peek().End < _seen - _options.ExtremeWindow) _runs.Dequeue();
-        if (_runLength < _options.QuietRunMinimum) return 1.0;
-        var inLongRuns = 0;
-        foreach (var r in _runs)
-            if (r.Length >= _runLength) inLongRuns += r.Length;
-        var n = Math.Min(_seen, _options.ExtremeWindow);
-        return Math.Min(1.0, (inLongRuns + 1.0) / (n + 1.0));
+        // Scored once per run, at the point where it becomes both a day long and the longest run of a
+        // full window; later points of the same run add nothing (the alarm has been raised).
+        if (_runLength < _options.QuietRunMinimum || _seen < _options.ExtremeWindow) return 1.0;
+        var longest = 0;
+        foreach (var r in _runs) longest = Math.Max(longest, r.Length);
+        if (_runLength != Math.Max(_options.QuietRunMinimum, longest + 1)) return 1.0;
+        return 1.0 / (Math.Min(_seen, _options.ExtremeWindow) + 1.0);
     }
 
     private bool ExplainedBySeason(DateTimeOffset t, double x)

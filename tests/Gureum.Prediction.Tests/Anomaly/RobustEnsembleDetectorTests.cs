@@ -154,8 +154,15 @@ public sealed class RobustEnsembleDetectorTests
         for (var i = 900; i < 1300; i++) x[i] = 0;
         for (var i = 2400; i < 2750; i++) x[i] = 0;
         var scores = Run(x);
-        // At a day, a fifth of the week sat in a run as long: p ≈ 0.2, far from an alarm.
         Assert.All(scores.Skip(2450).Take(300), s => Assert.InRange(s, 0.0, 0.05));
+    }
+
+    [Fact]
+    public void Score_SilenceBeforeAWeekOfHistory_IsNotJudged()
+    {
+        // "Longest of the week" needs a week (2016 points) of history: a silence from row 1000 is not scored.
+        var scores = Run(SilentFrom(3000, 1000, 10));
+        Assert.All(scores.Skip(1050), s => Assert.Equal(0.0, s));
     }
 
     [Fact]
