@@ -139,6 +139,20 @@ public sealed class RobustEnsembleDetectorTests
     }
 
     [Fact]
+    public void Score_SilentSeriesChangedLater_DoesNotChangeEarlierScores()
+    {
+        // The run-length and seasonal-margin paths, under the same no-look-ahead check.
+        var original = SilentFrom(3000, 2400, 11);
+        var baseline = Run(original);
+        foreach (var k in new[] { 2400, 2686, 2687, 2900 })
+        {
+            var altered = (double[])original.Clone();
+            for (var i = k; i < altered.Length; i++) altered[i] = 5 + i % 7;
+            Assert.Equal(baseline.Take(k), Run(altered).Take(k));
+        }
+    }
+
+    [Fact]
     public void Score_SilenceWithQuietRunFeatureOff_IsNotSeen()
     {
         var d = new RobustEnsembleDetector(new RobustEnsembleOptions { QuietRunMinimum = 0 });
