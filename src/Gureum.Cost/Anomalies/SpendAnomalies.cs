@@ -40,8 +40,9 @@ public static class SpendAnomalies
     public const double DefaultThreshold = 0.1866;
 
     /// <summary>
-    /// Hourly allocated spend per key over [<paramref name="from"/>, <paramref name="to"/>), zero-filled:
-    /// each usage line's USD is spread over the hours its job held the line's node on the line's day.
+    /// Hourly allocated spend per key over [<paramref name="from"/>, <paramref name="to"/>), zero-filled,
+    /// in cents: each usage line's USD is spread over the hours its job held the line's node on the
+    /// line's day, then the hours are apportioned to cents (Σ hours = Σ allocated, rounded to the cent).
     /// A line whose job has no usage record that day (should not happen) goes to the day's first hour.
     /// </summary>
     public static IReadOnlyDictionary<string, SpendPoint[]> Hourly(IEnumerable<CostLine> lines, IEnumerable<UsageRecord> usage,
@@ -83,9 +84,14 @@ public static class SpendAnomalies
             }
             foreach (var (h, s) in pieces) Add(series, h, line.AmountUsd * (decimal)(s / total));
         }
-        // Rounded to the micro-dollar, as every bill: a steady job's hours are equal, not equal but for the
-        // last digit of a share's division (which a detector would see as a new maximum).
-        return sums.ToDictionary(kv => kv.Key, kv => kv.Value.Select((v, i) => new SpendPoint(start.AddHours(i), Math.Round(v, 6))).ToArray(), StringComparer.Ordinal);
+        // In cents, apportioned as report rows are (largest remainder, so Σ hours = Σ allocated to the
+        // cent): a steady job's hours are then equal, not equal but for sub-cent leftovers of the
+        // per-day split, which a detector sees as a new maximum of a flat line.
+        return sums.ToDictionary(kv => kv.Key, kv =>
+        {
+            var cents = Reports.CostReport.Apportion(kv.Value.Select(v => v * 100).ToArray(), (long)Math.Round(kv.Value.Sum() * 100, MidpointRounding.AwayFromZero));
+            return cents.Select((c, i) => new SpendPoint(start.AddHours(i), c / 100m)).ToArray();
+        }, StringComparer.Ordinal);
     }
 
     private static void Add(decimal[] series, int hour, decimal usd)

@@ -104,7 +104,13 @@ public abstract class SpendAnomalyLiveTestsBase
             {
                 var what = await admin.GetStringAsync($"api/v1/cost/anomalies?metric=spend&since={Uri.EscapeDataString(start.AddHours(-1).ToString("O"))}&until={Uri.EscapeDataString(spikeHour.AddHours(1).ToString("O"))}");
                 var all = (await ApiClient.GetAsync<PageDto<EventDto>>(admin, "api/v1/events?limit=1000")).Items.TakeLast(8).Select(x => $"{x.At:O} {x.Kind} {x.Message}");
-                Assert.Fail($"no SpendAnomaly event; clock {clock.GetUtcNow():O}; API: {what}\nlast events:\n{string.Join("\n", all)}");
+                var hourCost = await admin.GetStringAsync($"api/v1/cost?by=lab&since={Uri.EscapeDataString(spikeHour.ToString("O"))}&until={Uri.EscapeDataString(spikeHour.AddHours(1).ToString("O"))}");
+                var hourBefore = await admin.GetStringAsync($"api/v1/cost?by=lab&since={Uri.EscapeDataString(spikeHour.AddHours(-1).ToString("O"))}&until={Uri.EscapeDataString(spikeHour.ToString("O"))}");
+                var store = (Gureum.Persistence.IControlPlaneStore)server.App.Services.GetService(typeof(Gureum.Persistence.IControlPlaneStore))!;
+                var series = (await CostService.HourlyAsync(store, Gureum.Cost.Anomalies.AnomalyMetric.Spend, "lab", start.AddHours(-1), spikeHour.AddHours(1), CancellationToken.None))["nlp"];
+                var scores = Gureum.Cost.Anomalies.MetricAnomalies.Score(series);
+                Console.Error.WriteLine("HOURS " + string.Join(" ", series.Select((p, i) => $"{p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{scores[i]:F2}")));
+                Assert.Fail($"no SpendAnomaly event; clock {clock.GetUtcNow():O}; API: {what}\nspike hour: {hourCost}\nhour before: {hourBefore}\nlast events:\n{string.Join("\n", all)}");
             }
             var e = Assert.Single(events);
             Assert.StartsWith($"spend-anomaly {CostService.AnomalyKey("nlp", spikeHour)}: lab nlp spent $", e.Message, StringComparison.Ordinal);
