@@ -109,8 +109,8 @@ public abstract class SpendAnomalyLiveTestsBase
                 var store = (Gureum.Persistence.IControlPlaneStore)server.App.Services.GetService(typeof(Gureum.Persistence.IControlPlaneStore))!;
                 var series = (await CostService.HourlyAsync(store, Gureum.Cost.Anomalies.AnomalyMetric.Spend, "lab", start.AddHours(-1), spikeHour.AddHours(1), CancellationToken.None))["nlp"];
                 var scores = Gureum.Cost.Anomalies.MetricAnomalies.Score(series);
-                Console.Error.WriteLine("HOURS " + string.Join(" ", series.Select((p, i) => $"{p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{scores[i]:F2}")));
-                Assert.Fail($"no SpendAnomaly event; clock {clock.GetUtcNow():O}; API: {what}\nspike hour: {hourCost}\nhour before: {hourBefore}\nlast events:\n{string.Join("\n", all)}");
+                var hours = string.Join(" ", series.Select((p, i) => $"{p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{scores[i]:F2}"));
+                Assert.Fail($"no SpendAnomaly event; clock {clock.GetUtcNow():O}; API: {what}\nspike hour: {hourCost}\nhour before: {hourBefore}\nnlp's hourly spend (USD:score): {hours}\nlast events:\n{string.Join("\n", all)}");
             }
             var e = Assert.Single(events);
             Assert.StartsWith($"spend-anomaly {CostService.AnomalyKey("nlp", spikeHour)}: lab nlp spent $", e.Message, StringComparison.Ordinal);
