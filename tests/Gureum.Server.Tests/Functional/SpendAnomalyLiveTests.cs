@@ -143,8 +143,11 @@ public abstract class SpendAnomalyLiveTestsBase
         var after = await AnomalyEventsAsync(admin2);
         Assert.Single(after, x => x.Message.Contains(CostService.AnomalyKey("nlp", spikeHour), StringComparison.Ordinal));
         Assert.DoesNotContain(after, x => x.Message.Contains("|vision|", StringComparison.Ordinal));
+        // The steady jobs end here (cancelled and seen to end, so no process outlives the test).
         foreach (var id in baseline)
             using (var c = await admin2.PostAsync($"api/v1/jobs/{id}/cancel", null)) Assert.True(c.IsSuccessStatusCode);
+        foreach (var id in baseline)
+            await ApiClient.WaitForAsync(admin2, id, j => j.Status == JobStatuses.Cancelled, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Hours as the leader keys them.</summary>
