@@ -135,6 +135,10 @@ internal static class Migrations
         """
         ALTER TABLE jobs DROP COLUMN wait_reason;
         """,
+        // 5: per-lab budget alert thresholds, percentages of the budget as "50,80,100"; NULL = the default.
+        """
+        ALTER TABLE labs ADD COLUMN alert_thresholds TEXT NULL;
+        """,
     ];
 
     /// <summary>The newest schema version.</summary>

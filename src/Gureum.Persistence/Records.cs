@@ -20,7 +20,9 @@ public enum Role
 /// <param name="MaxConcurrentGpus">Most GPUs its jobs may hold at once; null = no limit.</param>
 /// <param name="MaxQueuedJobs">Most pending jobs at once; a submission beyond it is rejected; null = no limit.</param>
 /// <param name="MonthlyBudgetUsd">Budget per calendar month in USD; null = none.</param>
-public sealed record Lab(string Name, double? MaxConcurrentGpus = null, int? MaxQueuedJobs = null, decimal? MonthlyBudgetUsd = null);
+/// <param name="AlertThresholdsPercent">Budget alert thresholds in percent of <paramref name="MonthlyBudgetUsd"/>, ascending; null = the default 50, 80, 100.</param>
+public sealed record Lab(string Name, double? MaxConcurrentGpus = null, int? MaxQueuedJobs = null, decimal? MonthlyBudgetUsd = null,
+    IReadOnlyList<decimal>? AlertThresholdsPercent = null);
 
 /// <summary>A person who submits jobs.</summary>
 public sealed record User(string Name, string Lab, Role Role);

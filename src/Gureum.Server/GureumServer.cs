@@ -66,7 +66,7 @@ public static class GureumServer
     {
         Directory.CreateDirectory(options.DataDir);
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
-        var adminToken = await EnsureAdminAsync(store, TimeProvider.System.GetUtcNow(), ct).ConfigureAwait(false);
+        var adminToken = await EnsureAdminAsync(store, options.Time.GetUtcNow(), ct).ConfigureAwait(false);
         if (adminToken is not null)
         {
             console.WriteLine("Created user 'admin' (lab 'default', role Admin).");
@@ -86,7 +86,7 @@ public static class GureumServer
     {
         try
         {
-            return await ControlPlaneStore.OpenAsync(options.EffectiveDb, new ControlPlaneStoreOptions(), ct).ConfigureAwait(false);
+            return await ControlPlaneStore.OpenAsync(options.EffectiveDb, new ControlPlaneStoreOptions { Time = options.Time }, ct).ConfigureAwait(false);
         }
         catch (SchemaVersionException e)
         {
@@ -133,7 +133,7 @@ public static class GureumServer
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(options.Time);
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<LoopSignal>();
         builder.Services.AddSingleton<BackendFactory>();

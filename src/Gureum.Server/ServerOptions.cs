@@ -41,6 +41,10 @@ public sealed record ServerOptions
     /// <summary>How often the leader evaluates lab budgets for threshold alerts.</summary>
     public TimeSpan BudgetCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The clock the server runs on (control loop, store, API). The system clock; a test
+    /// that starts the server in process may give one it moves forward itself (hours of history in seconds).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The database connection string actually used.</summary>
     public string EffectiveDb => Db ?? $"sqlite:{Path.Combine(DataDir, "gureum.db")}";
 

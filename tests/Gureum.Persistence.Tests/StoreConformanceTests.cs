@@ -115,6 +115,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         // A version-2 database: reasons lived on the job row.
         await ExecRawAsync("DROP TABLE job_wait_reasons");
         await ExecRawAsync("ALTER TABLE jobs ADD COLUMN wait_reason TEXT NULL");
+        await ExecRawAsync("ALTER TABLE labs DROP COLUMN alert_thresholds"); // added by version 5
         await ExecRawAsync("DELETE FROM schema_version WHERE version >= 3");
         await ExecRawAsync("UPDATE jobs SET wait_reason = 'waiting for 2×GPU: an old reason' WHERE id = 'j1'");
 
@@ -125,6 +126,36 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null((await migrated.GetJobAsync("j2", default))!.WaitReason);
         // Version 4 drops the old column.
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => QueryRawAsync("SELECT wait_reason FROM jobs"));
+    }
+
+    [StoreFact]
+    public async Task MigrateAsync_FromVersion4_AddsLabAlertThresholds_NullUntilSet()
+    {
+        await SeedTenancyAsync(Store);
+        // A version-4 database: labs had no alert thresholds.
+        await ExecRawAsync("ALTER TABLE labs DROP COLUMN alert_thresholds");
+        await ExecRawAsync("DELETE FROM schema_version WHERE version >= 5");
+
+        var migrated = await OpenAsync();
+
+        Assert.Equal(SchemaInfo.CurrentVersion, await migrated.GetSchemaVersionAsync(default));
+        var nlp = (await migrated.GetLabAsync("nlp", default))!;
+        Assert.Equal((1234.56m, (IReadOnlyList<decimal>?)null), (nlp.MonthlyBudgetUsd, nlp.AlertThresholdsPercent));
+        Assert.True(await migrated.UpdateLabAsync(nlp with { AlertThresholdsPercent = [25m, 90m, 112.5m] }, default));
+        Assert.Equal([25m, 90m, 112.5m], (await migrated.GetLabAsync("nlp", default))!.AlertThresholdsPercent!);
+        Assert.Equal("25,90,112.5", (await QueryRawAsync("SELECT alert_thresholds FROM labs WHERE name = 'nlp'"))[0][0]);
+    }
+
+    [StoreFact]
+    public async Task UpdateLabAsync_AlertThresholds_ReadBackAfterReopenAndClearedWithNull()
+    {
+        await SeedTenancyAsync(Store);
+        Assert.True(await Store.AddLabAsync(new Lab("speech", MonthlyBudgetUsd: 50m, AlertThresholdsPercent: [10m, 100m]), default));
+        Assert.Equal([10m, 100m], (await Store.GetLabAsync("speech", default))!.AlertThresholdsPercent!);
+        var again = await OpenAsync();
+        Assert.Equal([10m, 100m], (await again.ListLabsAsync(default)).Single(l => l.Name == "speech").AlertThresholdsPercent!);
+        Assert.True(await again.UpdateLabAsync(new Lab("speech", MonthlyBudgetUsd: 50m), default));
+        Assert.Null((await again.GetLabAsync("speech", default))!.AlertThresholdsPercent);
     }
 
     [StoreFact]

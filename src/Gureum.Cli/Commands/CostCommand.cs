@@ -178,9 +178,14 @@ internal static class CostCommand
         {
             var m = p.GetValue(monthly);
             if (m <= 0) throw new CliException($"--monthly {m} must be positive.", "pass the budget in USD, e.g. --monthly 5000.");
-            var th = p.GetValue(thresholds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) && v > 0 ? v / 100m : throw new CliException($"--thresholds '{s}' is not a percentage.", "write e.g. --thresholds 50,80,100."))
+            var percents = p.GetValue(thresholds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : throw new CliException($"--thresholds '{s}' is not a percentage.", "write e.g. --thresholds 50,80,100."))
                 .ToArray();
+            // The same rules as the API's alertThresholds (PUT /api/v1/labs/{lab}/budget).
+            var sorted = LabBudget.CheckPercents(percents, out var problems);
+            if (problems.Count > 0)
+                throw new CliException($"--thresholds {p.GetValue(thresholds)}: {problems[0].Problem}" + (problems[0].Index >= 0 ? $" (value {problems[0].Index + 1})." : "."), problems[0].Fix + ", e.g. --thresholds 50,80,100.");
+            var th = sorted.Select(v => v / 100m).ToArray();
             using var l = OpenLedger(p.GetValue(ledger)!, mustExist: false);
             l.SetBudget(new LabBudget(p.GetValue(lab)!, m, th));
             Console.WriteLine($"budget of lab {p.GetValue(lab)}: {m:F2} USD/month, alerts at {string.Join(", ", th.Select(t => t.ToString("P0", CultureInfo.InvariantCulture)))}");
@@ -365,26 +370,26 @@ internal static class CostCommand
 
     private static Command Anomalies()
     {
-        var by = new Option<string>("--by") { Description = "lab | project | user: one hourly spend series per lab, lab/project or lab/user.", DefaultValueFactory = _ => "lab" };
+        var metric = new Option<string>("--metric") { Description = $"What to score, one hourly series per key: {MetricAnomalies.Names}. spend, gpu-hours, cpu-hours per lab/project/user; node-hours (nodes billed) and idle-gpu-hours (billed GPU-hours no job held) per pool (offer/market).", DefaultValueFactory = _ => "spend" };
+        var by = new Option<string?>("--by") { Description = "lab | project | user for spend, gpu-hours, cpu-hours (default lab); pool for node-hours, idle-gpu-hours (the default there)." };
         var since = new Option<string?>("--since") { Description = "First day (YYYY-MM-DD, UTC), inclusive. Default: the source's first usage." };
         var until = new Option<string?>("--until") { Description = "Last day, exclusive. Default: the source's last usage." };
         var source = SourceOption();
         var threshold = new Option<double>("--threshold") { Description = $"Flag hours scoring at least this (0–1). Default {SpendAnomalies.DefaultThreshold}: NAB's corpus-optimal threshold for this detector on realAWSCloudwatch.", DefaultValueFactory = _ => SpendAnomalies.DefaultThreshold };
         var ledger = LedgerOption();
-        var cmd = new Command("anomalies", "Spend anomalies: each lab's hourly allocated spend scored one hour at a time by the streaming detector used for NAB (same settings for every series); flagged hours listed. Exit 0 (with or without anomalies), 2 bad input.")
+        var cmd = new Command("anomalies", "Anomalies in spend, usage and node metrics: each key's hourly series scored one hour at a time by the streaming detector used for NAB (same settings for every series and metric); flagged hours listed. Exit 0 (with or without anomalies), 2 bad input.")
         {
-            by, since, until, source, threshold, ledger,
+            metric, by, since, until, source, threshold, ledger,
         };
         cmd.SetAction(p =>
         {
-            var grouping = p.GetValue(by)!.ToLowerInvariant();
-            Func<CostLine, string> key = grouping switch
-            {
-                "lab" => l => l.Lab,
-                "project" => l => $"{l.Lab}/{l.Project}",
-                "user" => l => $"{l.Lab}/{l.User}",
-                _ => throw new CliException($"--by '{p.GetValue(by)}' is not a spend series grouping.", "use --by lab, project or user."),
-            };
+            if (MetricAnomalies.Parse(p.GetValue(metric)) is not { } m)
+                throw new CliException($"--metric '{p.GetValue(metric)}' is not a metric.", $"use one of {MetricAnomalies.Names}.");
+            var pool = MetricAnomalies.SubjectOf(m) == AnomalySubject.Pool;
+            var grouping = (p.GetValue(by) ?? (pool ? "pool" : "lab")).ToLowerInvariant();
+            if (pool ? grouping != "pool" : MetricAnomalies.TenantKeyOfUsage(grouping) is null)
+                throw new CliException($"--by '{p.GetValue(by)}' is not a grouping of --metric {MetricAnomalies.Name(m)}.",
+                    pool ? "leave --by out or use --by pool (its series are per pool: offer/market)." : "use --by lab, project or user.");
             var th = p.GetValue(threshold);
             if (!(th > 0 && th <= 1)) throw new CliException($"--threshold {th} is out of range.", "give a score in (0, 1], e.g. 0.2.");
             var a = Day(p.GetValue(since), "--since");
@@ -393,7 +398,7 @@ internal static class CostCommand
             var sources = l.Sources().Select(x => x.Source)
                 .Where(x => !x.StartsWith("focus:", StringComparison.Ordinal) && (p.GetValue(source) is not { } prefix || x.StartsWith(prefix, StringComparison.Ordinal))).ToList();
             if (sources.Count == 0) throw new CliException("the ledger has no metered usage to look at.", "write one with 'gureum replay … --ledger PATH' (FOCUS imports have no hourly usage), or check --source.");
-            var t = new Table().AddColumns("source", grouping, "hour (UTC)", "USD", "median USD (24 h before)", "score");
+            var t = new Table().AddColumns("source", grouping, "hour (UTC)", MetricAnomalies.Unit(m), "median (24 h before)", "score");
             var found = 0;
             foreach (var src in sources)
             {
@@ -401,17 +406,20 @@ internal static class CostCommand
                 if (usage.Count == 0) continue;
                 var from = a is { } d0 ? new DateTimeOffset(d0.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : usage.Min(u => u.Start);
                 var to = b is { } d1 ? new DateTimeOffset(d1.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : usage.Max(u => u.End);
-                var series = SpendAnomalies.Hourly(l.Lines(src, a, b).Where(x => x.Source == src), usage, key, from, to);
-                var anomalies = SpendAnomalies.DetectAll(series, th);
+                List<CostLine> lines = m == AnomalyMetric.Spend ? l.Lines(src, a, b).Where(x => x.Source == src).ToList() : [];
+                IReadOnlyList<NodeSpan> nodes = pool ? l.NodeSpans(src, a, b) : [];
+                var series = MetricAnomalies.Hourly(m, grouping, lines, usage, nodes, from, to);
+                var anomalies = MetricAnomalies.DetectAll(m, series, th);
                 Console.WriteLine($"{src}: {series.Count} series × {series.Values.FirstOrDefault()?.Length ?? 0} hours, {anomalies.Count} anomalous hours");
                 found += anomalies.Count;
                 foreach (var x in anomalies)
                     t.AddRow(Markup.Escape(src), Markup.Escape(x.Key), x.Hour.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-                        x.Usd.ToString("N2", CultureInfo.InvariantCulture), x.MedianUsd.ToString("N2", CultureInfo.InvariantCulture), x.Score.ToString("F3", CultureInfo.InvariantCulture));
+                        x.Value.ToString("N2", CultureInfo.InvariantCulture),
+                        x.Median.ToString("N2", CultureInfo.InvariantCulture), x.Score.ToString("F3", CultureInfo.InvariantCulture));
             }
             if (AnsiConsole.Profile.Width < 120) AnsiConsole.Profile.Width = 120;
             if (found > 0) AnsiConsole.Write(t);
-            Console.WriteLine($"{found} anomalous hours (detector gureumRobust, default settings; threshold {th.ToString(CultureInfo.InvariantCulture)}).");
+            Console.WriteLine($"{found} anomalous hours of {MetricAnomalies.Name(m)} (detector gureumRobust, default settings; threshold {th.ToString(CultureInfo.InvariantCulture)}).");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -30,6 +30,8 @@ public enum EventKind
     JobReleased,
     /// <summary>A lab's hourly spend was flagged as anomalous by the streaming detector.</summary>
     SpendAnomaly,
+    /// <summary>A pool's (or lab's) hourly value of a usage or node metric, e.g. idle GPU-hours, was flagged as anomalous by the streaming detector.</summary>
+    MetricAnomaly,
 }
 
 /// <summary>One recorded state change: the event log tells what happened and why.</summary>

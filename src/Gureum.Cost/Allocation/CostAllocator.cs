@@ -105,7 +105,11 @@ public static class CostAllocator
             }
             var dt = t1 - t0;
             if (dt <= 0) continue;
-            var at = start.AddSeconds(t0);
+            // The piece's day and price at its middle: a piece never spans a midnight or a price change
+            // (both are bounds), and its start converted back from seconds can land a tick before a
+            // midnight when the node started at a sub-millisecond instant (live nodes do), which put
+            // the whole next piece on the day before.
+            var at = start.AddSeconds((t0 + t1) / 2);
             var day = DateOnly.FromDateTime(at.UtcDateTime);
             var price = (double)bill.PriceAt(at);
             var sum = 0.0;

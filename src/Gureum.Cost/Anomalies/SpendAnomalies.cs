@@ -32,16 +32,17 @@ public sealed record SpendAnomaly(string Key, DateTimeOffset Hour, decimal Usd, 
 public static class SpendAnomalies
 {
     /// <summary>
-    /// Score from which an hour is flagged: 0.1991, the corpus-optimal threshold the NAB protocol
+    /// Score from which an hour is flagged: 0.1866, the corpus-optimal threshold the NAB protocol
     /// picks for this detector on realAWSCloudwatch (the same in all three profiles; measured with
     /// <c>gureum anomaly nab --data DIR --labels combined_windows_realAWSCloudwatch.json</c>). Taken as
     /// is, not tuned on spend.
     /// </summary>
-    public const double DefaultThreshold = 0.1991;
+    public const double DefaultThreshold = 0.1866;
 
     /// <summary>
-    /// Hourly allocated spend per key over [<paramref name="from"/>, <paramref name="to"/>), zero-filled:
-    /// each usage line's USD is spread over the hours its job held the line's node on the line's day.
+    /// Hourly allocated spend per key over [<paramref name="from"/>, <paramref name="to"/>), zero-filled,
+    /// in cents: each usage line's USD is spread over the hours its job held the line's node on the
+    /// line's day, then the hours are apportioned to cents (Σ hours = Σ allocated, rounded to the cent).
     /// A line whose job has no usage record that day (should not happen) goes to the day's first hour.
     /// </summary>
     public static IReadOnlyDictionary<string, SpendPoint[]> Hourly(IEnumerable<CostLine> lines, IEnumerable<UsageRecord> usage,
@@ -83,7 +84,14 @@ public static class SpendAnomalies
             }
             foreach (var (h, s) in pieces) Add(series, h, line.AmountUsd * (decimal)(s / total));
         }
-        return sums.ToDictionary(kv => kv.Key, kv => kv.Value.Select((v, i) => new SpendPoint(start.AddHours(i), v)).ToArray(), StringComparer.Ordinal);
+        // In cents, apportioned as report rows are (largest remainder, so Σ hours = Σ allocated to the
+        // cent): a steady job's hours are then equal, not equal but for sub-cent leftovers of the
+        // per-day split, which a detector sees as a new maximum of a flat line.
+        return sums.ToDictionary(kv => kv.Key, kv =>
+        {
+            var cents = Reports.CostReport.Apportion(kv.Value.Select(v => v * 100).ToArray(), (long)Math.Round(kv.Value.Sum() * 100, MidpointRounding.AwayFromZero));
+            return cents.Select((c, i) => new SpendPoint(start.AddHours(i), c / 100m)).ToArray();
+        }, StringComparer.Ordinal);
     }
 
     private static void Add(decimal[] series, int hour, decimal usd)
@@ -102,30 +110,20 @@ public static class SpendAnomalies
 
     /// <summary>
     /// Scores a series one hour at a time with a fresh detector (no look-ahead: an hour's score
-    /// depends only on it and the hours before). Returns every hour's score, in order.
+    /// depends only on it and the hours before): <see cref="MetricAnomalies.Score"/>, the one path
+    /// for every metric. Returns every hour's score, in order.
     /// </summary>
-    public static double[] Score(IReadOnlyList<SpendPoint> series, AnomalyDetectorFactory? detector = null)
-    {
-        var d = (detector ?? (() => new RobustEnsembleDetector()))();
-        var scores = new double[series.Count];
-        for (var i = 0; i < series.Count; i++) scores[i] = d.Score(series[i].Hour, (double)series[i].Usd);
-        return scores;
-    }
+    public static double[] Score(IReadOnlyList<SpendPoint> series, AnomalyDetectorFactory? detector = null) =>
+        MetricAnomalies.Score(AsMetric(series), detector);
 
-    /// <summary>The flagged hours of one key's series (score ≥ <paramref name="threshold"/>), in time order.</summary>
-    public static IReadOnlyList<SpendAnomaly> Detect(string key, IReadOnlyList<SpendPoint> series, double threshold = DefaultThreshold, AnomalyDetectorFactory? detector = null)
-    {
-        var scores = Score(series, detector);
-        var found = new List<SpendAnomaly>();
-        for (var i = 0; i < series.Count; i++)
-        {
-            if (scores[i] < threshold) continue;
-            var before = series.Skip(Math.Max(0, i - 24)).Take(Math.Min(24, i)).Select(p => p.Usd).Order().ToList();
-            var median = before.Count == 0 ? 0 : before[before.Count / 2];
-            found.Add(new SpendAnomaly(key, series[i].Hour, Math.Round(series[i].Usd, 6), Math.Round(scores[i], 4), Math.Round(median, 6)));
-        }
-        return found;
-    }
+    /// <summary>The flagged hours of one key's series (score ≥ <paramref name="threshold"/>), in time order (<see cref="MetricAnomalies.Detect"/>).</summary>
+    public static IReadOnlyList<SpendAnomaly> Detect(string key, IReadOnlyList<SpendPoint> series, double threshold = DefaultThreshold, AnomalyDetectorFactory? detector = null) =>
+        MetricAnomalies.Detect(AnomalyMetric.Spend, key, AsMetric(series), threshold, detector).Select(FromMetric).ToList();
+
+    /// <summary>A flagged spend hour in the spend terms of <see cref="SpendAnomaly"/>.</summary>
+    public static SpendAnomaly FromMetric(MetricAnomaly a) => new(a.Key, a.Hour, Math.Round((decimal)a.Value, 6), a.Score, Math.Round((decimal)a.Median, 6));
+
+    private static MetricPoint[] AsMetric(IReadOnlyList<SpendPoint> series) => series.Select(p => new MetricPoint(p.Hour, (double)p.Usd)).ToArray();
 
     /// <summary><see cref="Detect"/> over every key, flagged hours ordered by time then key.</summary>
     public static IReadOnlyList<SpendAnomaly> DetectAll(IReadOnlyDictionary<string, SpendPoint[]> series, double threshold = DefaultThreshold) =>

@@ -5,6 +5,39 @@ public sealed record LabBudget(string Lab, decimal MonthlyUsd, IReadOnlyList<dec
 {
     /// <summary>Default alert thresholds: 50 %, 80 %, 100 %.</summary>
     public static IReadOnlyList<decimal> DefaultThresholds { get; } = [0.5m, 0.8m, 1.0m];
+
+    /// <summary>Smallest alert threshold, in percent of the budget.</summary>
+    public const decimal MinThresholdPercent = 1;
+
+    /// <summary>Largest alert threshold, in percent of the budget (ten times over budget).</summary>
+    public const decimal MaxThresholdPercent = 1000;
+
+    /// <summary>Most thresholds a budget may have.</summary>
+    public const int MaxThresholdCount = 20;
+
+    /// <summary>
+    /// Checks alert thresholds given in percent of the budget (the CLI's <c>--thresholds</c> and the
+    /// API's <c>alertThresholds</c>): 1 to <see cref="MaxThresholdCount"/> values, each from
+    /// <see cref="MinThresholdPercent"/> to <see cref="MaxThresholdPercent"/>, no value twice; any
+    /// order. Returns them sorted ascending, or the problems, each with the index of the value it is
+    /// about (-1 for the list as a whole), what is wrong and how to fix it.
+    /// </summary>
+    public static IReadOnlyList<decimal> CheckPercents(IReadOnlyList<decimal> percents, out IReadOnlyList<(int Index, string Problem, string Fix)> problems)
+    {
+        var found = new List<(int, string, string)>();
+        if (percents.Count == 0) found.Add((-1, "the list is empty", $"give 1 to {MaxThresholdCount} percentages of the monthly budget, e.g. 50, 80, 100"));
+        if (percents.Count > MaxThresholdCount) found.Add((-1, $"{percents.Count} thresholds are more than {MaxThresholdCount}", $"give at most {MaxThresholdCount}"));
+        for (var i = 0; i < percents.Count; i++)
+        {
+            var v = percents[i];
+            if (v < MinThresholdPercent || v > MaxThresholdPercent)
+                found.Add((i, $"{v} % is out of range", $"give a percentage of the monthly budget from {MinThresholdPercent} to {MaxThresholdPercent}, e.g. 80"));
+            else if (percents.Take(i).Contains(v))
+                found.Add((i, $"{v} % is given twice", "give each threshold once"));
+        }
+        problems = found;
+        return found.Count == 0 ? percents.Order().ToList() : [];
+    }
 }
 
 /// <summary>A budget threshold crossed: an event for the event log, the API and the log.</summary>

@@ -196,6 +196,21 @@ public sealed class CostLedger : IDisposable
             },
             ("src", source), ("a", since?.ToDateTime(TimeOnly.MinValue)), ("b", until?.ToDateTime(TimeOnly.MinValue)));
 
+    /// <summary>The billed spans of exactly <paramref name="source"/>'s nodes (for the pool anomaly metrics), billed in [since, until) when given.</summary>
+    public IReadOnlyList<Anomalies.NodeSpan> NodeSpans(string source, DateOnly? since = null, DateOnly? until = null) =>
+        Query("""
+            SELECT node_id, offer_id, market, gpu_count, start_at, billed_seconds FROM node_bills
+            WHERE source = $src AND ($a IS NULL OR start_at + to_seconds(billed_seconds) >= $a) AND ($b IS NULL OR start_at < $b)
+            ORDER BY start_at, node_id
+            """,
+            r =>
+            {
+                var start = new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc));
+                return new Anomalies.NodeSpan(r.GetString(0), Anomalies.MetricAnomalies.PoolOf(r.GetString(1), Enum.Parse<Gureum.Core.Cloud.Market>(r.GetString(2))),
+                    r.GetInt32(3), start, start.AddSeconds(r.GetInt64(5)));
+            },
+            ("src", source), ("a", since?.ToDateTime(TimeOnly.MinValue)), ("b", until?.ToDateTime(TimeOnly.MinValue)));
+
     /// <summary>Runs a read query; each row mapped by <paramref name="map"/>.</summary>
     public IReadOnlyList<T> Query<T>(string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] args)
     {

@@ -108,24 +108,31 @@ internal sealed partial class SqlControlPlaneStore(Dialect dialect, ControlPlane
         {
             var exists = w.Command("SELECT COUNT(*) FROM labs WHERE name = @n").P("n", lab.Name);
             if (await exists.ScalarLongAsync() > 0) return false;
-            await w.Command("INSERT INTO labs (name, max_gpus, max_queued, budget_micros, created_at) VALUES (@n, @g, @q, @b, @t)")
-                .P("n", lab.Name).P("g", lab.MaxConcurrentGpus).P("q", (long?)lab.MaxQueuedJobs).P("b", Db.Micros(lab.MonthlyBudgetUsd)).P("t", now).ExecAsync();
+            await w.Command("INSERT INTO labs (name, max_gpus, max_queued, budget_micros, alert_thresholds, created_at) VALUES (@n, @g, @q, @b, @a, @t)")
+                .P("n", lab.Name).P("g", lab.MaxConcurrentGpus).P("q", (long?)lab.MaxQueuedJobs).P("b", Db.Micros(lab.MonthlyBudgetUsd))
+                .P("a", ThresholdsText(lab.AlertThresholdsPercent)).P("t", now).ExecAsync();
             return true;
         }, ct));
     }
 
     public ValueTask<bool> UpdateLabAsync(Lab lab, CancellationToken ct) =>
         new(Writer.RunAsync(async w =>
-            await w.Command("UPDATE labs SET max_gpus = @g, max_queued = @q, budget_micros = @b WHERE name = @n")
-                .P("n", lab.Name).P("g", lab.MaxConcurrentGpus).P("q", (long?)lab.MaxQueuedJobs).P("b", Db.Micros(lab.MonthlyBudgetUsd)).ExecAsync() > 0, ct));
+            await w.Command("UPDATE labs SET max_gpus = @g, max_queued = @q, budget_micros = @b, alert_thresholds = @a WHERE name = @n")
+                .P("n", lab.Name).P("g", lab.MaxConcurrentGpus).P("q", (long?)lab.MaxQueuedJobs).P("b", Db.Micros(lab.MonthlyBudgetUsd))
+                .P("a", ThresholdsText(lab.AlertThresholdsPercent)).ExecAsync() > 0, ct));
 
     public async ValueTask<Lab?> GetLabAsync(string name, CancellationToken ct) =>
-        (await QueryAsync("SELECT name, max_gpus, max_queued, budget_micros FROM labs WHERE name = @n", c => c.P("n", name), ReadLab, ct)).FirstOrDefault();
+        (await QueryAsync("SELECT name, max_gpus, max_queued, budget_micros, alert_thresholds FROM labs WHERE name = @n", c => c.P("n", name), ReadLab, ct)).FirstOrDefault();
 
     public async ValueTask<IReadOnlyList<Lab>> ListLabsAsync(CancellationToken ct) =>
-        await QueryAsync("SELECT name, max_gpus, max_queued, budget_micros FROM labs ORDER BY name", _ => { }, ReadLab, ct);
+        await QueryAsync("SELECT name, max_gpus, max_queued, budget_micros, alert_thresholds FROM labs ORDER BY name", _ => { }, ReadLab, ct);
 
-    private static Lab ReadLab(DbDataReader r) => new(r.GetString(0), r.NDbl(1), r.NL(2) is { } q ? (int)q : null, Db.Usd(r.NL(3)));
+    private static Lab ReadLab(DbDataReader r) => new(r.GetString(0), r.NDbl(1), r.NL(2) is { } q ? (int)q : null, Db.Usd(r.NL(3)),
+        r.S(4) is { } a ? a.Split(',').Select(v => decimal.Parse(v, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture)).ToList() : null);
+
+    /// <summary>Alert thresholds as stored: percentages joined by commas ("50,80,100"); null for the default.</summary>
+    private static string? ThresholdsText(IReadOnlyList<decimal>? percents) =>
+        percents is null ? null : string.Join(',', percents.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     public ValueTask<AddUserResult> AddUserAsync(User user, CancellationToken ct)
     {

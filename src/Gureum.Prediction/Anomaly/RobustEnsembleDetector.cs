@@ -24,11 +24,28 @@ public sealed record RobustEnsembleOptions
     public double ExtremeScale { get; init; } = 0.1;
 
     /// <summary>
+    /// "Too quiet for too long": a run of repeated values (a flat line, a counter stuck at 0) is scored
+    /// once, at the point where it has lasted this many points and longer than every run that ended
+    /// within the last <see cref="ExtremeWindow"/> points — a new extreme of run length, with tail
+    /// probability 1/(n + 1) like a new extreme value. Needs a full window of history first.
+    /// Default 288 (a day at five minutes). 0 turns the feature off; it needs <see cref="ExtremeWindow"/> &gt; 0.
+    /// </summary>
+    public int QuietRunMinimum { get; init; } = 288;
+
+    /// <summary>
     /// Days of history searched for the same time of day. A value inside the range of the values
     /// seen within <see cref="SeasonalTolerance"/> of this time of day on those days is explained
-    /// by daily seasonality (a nightly job, a daily peak) and scored 0. Default 7. 0 turns it off.
+    /// by daily seasonality (a nightly job, a daily peak) and scored 0 (see <see cref="SeasonalMargin"/>).
+    /// Default 7. 0 turns it off.
     /// </summary>
     public int SeasonalDays { get; init; } = 7;
+
+    /// <summary>
+    /// The same-time-of-day range is widened by this fraction of itself on each side before a value
+    /// is tested against it, so a daily peak that grows slowly (a nightly job writing a little more
+    /// each day) stays explained. Default 0.1 (the same tenth of a range as <see cref="ExtremeScale"/>). 0 turns widening off.
+    /// </summary>
+    public double SeasonalMargin { get; init; } = 0.1;
 
     /// <summary>Half-width of the same-time-of-day neighbourhood. Default 30 minutes.</summary>
     public TimeSpan SeasonalTolerance { get; init; } = TimeSpan.FromMinutes(30);
@@ -62,7 +79,9 @@ public sealed record RobustEnsembleOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScoreScale);
         ArgumentOutOfRangeException.ThrowIfNegative(ExtremeWindow);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ExtremeScale);
+        ArgumentOutOfRangeException.ThrowIfNegative(QuietRunMinimum);
         ArgumentOutOfRangeException.ThrowIfNegative(SeasonalDays);
+        if (!(SeasonalMargin >= 0)) throw new ArgumentOutOfRangeException(nameof(SeasonalMargin), "must not be negative");
         if (SeasonalTolerance < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SeasonalTolerance), "must not be negative");
     }
 }
@@ -71,10 +90,12 @@ public sealed record RobustEnsembleOptions
 /// Streaming ensemble of robust statistics. Features of each point, against the points before it:
 /// the robust z-score |x − median| / (1.4826·MAD) of the value and of its first difference over
 /// trailing windows, each turned into a tail probability against that feature's own past
-/// (peaks-over-threshold); and a new-extreme test against the last week's range. The smallest
-/// probability is Bonferroni-corrected and mapped to [0, 1] by −log10(p) / scale; a point inside
-/// the range seen at the same time of day on the past days scores 0 (daily seasonality); and
-/// repeated alarms within an event are suppressed.
+/// (peaks-over-threshold); a new-extreme test against the last week's range; and a run-length test
+/// ("too quiet for too long": a flat line longer than a day and than every run of the week). The
+/// value features are dropped for a point inside the range seen at the same time of day on the
+/// past days, widened by a tenth (daily seasonality); the smallest remaining probability is
+/// Bonferroni-corrected and mapped to [0, 1] by −log10(p) / scale; and repeated alarms within an
+/// event are suppressed.
 /// </summary>
 /// <remarks>
 /// Why this shape: medians and MADs ignore the outliers they are meant to find, so one spike does
@@ -84,7 +105,9 @@ public sealed record RobustEnsembleOptions
 /// calibrating each feature against its own history makes "rare for this series" the common unit,
 /// so one threshold can serve every series (NAB picks one threshold for the whole corpus); and NAB
 /// charges every alarm outside a window, so a sustained event should alarm once, early, and a
-/// spike that recurs at the same time every day (a backup, a cron job) is not an incident.
+/// spike that recurs at the same time every day (a backup, a cron job) is not an incident, even when
+/// it grows a little each day; a metric that stops moving for longer than ever before (a disk that
+/// stops writing) is an incident even though every single value of it is ordinary.
 /// Deterministic; no clock, no randomness. Not thread-safe: one instance per series.
 /// </remarks>
 public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
@@ -98,6 +121,8 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
     private readonly RollingWindow? _extremes;
     private readonly List<(DateTimeOffset Time, double Value)> _past = [];
     private int _pastStart;
+    private readonly Queue<(int End, int Length)> _runs = new();
+    private int _runLength;
     private int _recentHead;
     private double _previous = double.NaN;
     private int _seen;
@@ -119,7 +144,7 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
     public string Name => "gureumRobust";
 
     /// <inheritdoc />
-    public string Version => "1";
+    public string Version => "2";
 
     /// <inheritdoc />
     public double Score(DateTimeOffset timestamp, double value)
@@ -145,9 +170,17 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
             if (_seen >= _options.WarmUp) p = Math.Min(p, ExtremeProbability(_extremes, value, _options.ExtremeScale));
             _extremes.Add(value);
         }
+        if (p < 1 && _options.SeasonalDays > 0 && ExplainedBySeason(timestamp, value)) p = 1;
+        // The run-length feature is not explained by the season: a flat line at a value seen at this
+        // time of day is still too long when no earlier run lasted as long.
+        if (_options.QuietRunMinimum > 0 && _options.ExtremeWindow > 0)
+        {
+            features++;
+            var quiet = QuietRunProbability(value);
+            if (_seen >= _options.WarmUp) p = Math.Min(p, quiet);
+        }
         var raw = Math.Clamp(-Math.Log10(Math.Min(1.0, p * features)) / _options.ScoreScale, 0, 1);
 
-        if (raw > 0 && _options.SeasonalDays > 0 && ExplainedBySeason(timestamp, value)) raw = 0;
         var score = raw;
         if (_options.SuppressionSteps > 0)
         {
@@ -165,6 +198,29 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
         return score;
     }
 
+    // Run-length bookkeeping happens here, before the run's value is remembered: a run that ends at
+    // this point (value differs) is queued with its length; the current run includes this point.
+    private double QuietRunProbability(double value)
+    {
+        if (value == _previous)
+        {
+            _runLength++;
+        }
+        else
+        {
+            if (_runLength >= 2) _runs.Enqueue((_seen - 1, _runLength));
+            _runLength = 1;
+        }
+        while (_runs.Count > 0 && _runs.Peek().End < _seen - _options.ExtremeWindow) _runs.Dequeue();
+        // Scored once per run, at the point where it becomes both a day long and the longest run of a
+        // full window; later points of the same run add nothing (the alarm has been raised).
+        if (_runLength < _options.QuietRunMinimum || _seen < _options.ExtremeWindow) return 1.0;
+        var longest = 0;
+        foreach (var r in _runs) longest = Math.Max(longest, r.Length);
+        if (_runLength != Math.Max(_options.QuietRunMinimum, longest + 1)) return 1.0;
+        return 1.0 / (Math.Min(_seen, _options.ExtremeWindow) + 1.0);
+    }
+
     private bool ExplainedBySeason(DateTimeOffset t, double x)
     {
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
@@ -177,7 +233,8 @@ public sealed class RobustEnsembleDetector : IStreamingAnomalyDetector
                 hi = Math.Max(hi, _past[i].Value);
             }
         }
-        return x >= lo && x <= hi;
+        var margin = _options.SeasonalMargin * (hi - lo);
+        return x >= lo - margin && x <= hi + margin;
     }
 
     private void RememberSeasonal(DateTimeOffset t, double x)

@@ -24,23 +24,34 @@ public sealed record CostRowDto(string Key, decimal CostUsd, decimal ExactUsd, d
 /// <summary>A cost report over [since, until): allocated rows, the idle row (admins only) and the total.</summary>
 public sealed record CostReportDto(string By, DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<CostRowDto> Rows, decimal IdleUsd, decimal TotalUsd, bool Scoped);
 
-/// <summary>An hour of spend the detector flagged.</summary>
-/// <param name="Key">Lab, lab/project or lab/user.</param>
+/// <summary>An hour the detector flagged.</summary>
+/// <param name="Key">Lab, lab/project or lab/user; for pool metrics the pool (offer/market).</param>
 /// <param name="Hour">Start of the UTC hour.</param>
-/// <param name="Usd">Allocated spend in that hour.</param>
-/// <param name="MedianUsd">Median hourly spend of the 24 hours before.</param>
+/// <param name="Value">The metric's value in that hour (in <see cref="CostAnomaliesDto.Unit"/>).</param>
+/// <param name="Median">Median value of the 24 hours before.</param>
 /// <param name="Score">Detector score in [0, 1].</param>
-public sealed record SpendAnomalyDto(string Key, DateTimeOffset Hour, decimal Usd, decimal MedianUsd, double Score);
+/// <param name="Usd">For spend: the allocated USD of the hour (= value); null for other metrics.</param>
+/// <param name="MedianUsd">For spend: the median hourly USD of the 24 hours before; null for other metrics.</param>
+public sealed record CostAnomalyDto(string Key, DateTimeOffset Hour, double Value, double Median, double Score, decimal? Usd, decimal? MedianUsd);
 
-/// <summary><c>GET /api/v1/cost/anomalies</c>: the series scored and the hours flagged.</summary>
-public sealed record SpendAnomaliesDto(string By, DateTimeOffset Since, DateTimeOffset Until, string Detector, double Threshold,
-    IReadOnlyList<string> Series, int Hours, IReadOnlyList<SpendAnomalyDto> Anomalies);
+/// <summary><c>GET /api/v1/cost/anomalies</c>: the metric, the series scored and the hours flagged.</summary>
+public sealed record CostAnomaliesDto(string Metric, string Unit, string By, DateTimeOffset Since, DateTimeOffset Until, string Detector, double Threshold,
+    IReadOnlyList<string> Series, int Hours, IReadOnlyList<CostAnomalyDto> Anomalies);
 
 /// <summary>Body of <c>PUT /api/v1/labs/{lab}/budget</c>.</summary>
 /// <param name="MonthlyUsd">Budget per UTC calendar month in USD; null or 0 removes it.</param>
-public sealed record BudgetRequest(decimal? MonthlyUsd);
+/// <param name="AlertThresholds">Alert thresholds in percent of the budget (1 to 1000, each once, any order; stored
+/// ascending); null keeps the lab's current ones (50, 80, 100 unless set).</param>
+public sealed record BudgetRequest(decimal? MonthlyUsd, IReadOnlyList<decimal>? AlertThresholds = null);
 
 /// <summary>A lab's budget this month.</summary>
+/// <param name="Lab">The lab.</param>
+/// <param name="MonthlyUsd">Budget per UTC calendar month in USD; null = none.</param>
+/// <param name="AlertThresholds">Alert thresholds in percent of the budget, ascending.</param>
+/// <param name="Month">This UTC month, yyyy-MM.</param>
+/// <param name="SpentUsd">The lab's allocated spend this month so far.</param>
+/// <param name="RemainingUsd">Budget − spent; null without a budget.</param>
+/// <param name="AlertsFired">Thresholds (percent) already alerted this month.</param>
 public sealed record BudgetDto(string Lab, decimal? MonthlyUsd, IReadOnlyList<decimal> AlertThresholds, string Month, decimal SpentUsd,
     decimal? RemainingUsd, IReadOnlyList<string> AlertsFired);
 
@@ -55,7 +66,7 @@ internal static class CostEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/cost", CostAsync).Produces<CostReportDto>().ProducesValidationProblem().WithTags("cost");
-        api.MapGet("/cost/anomalies", AnomaliesAsync).Produces<SpendAnomaliesDto>().ProducesValidationProblem().WithTags("cost");
+        api.MapGet("/cost/anomalies", AnomaliesAsync).Produces<CostAnomaliesDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).WithTags("cost");
         api.MapGet("/labs/{lab}/budget", GetBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status404NotFound).WithTags("cost");
         api.MapPut("/labs/{lab}/budget", PutBudgetAsync).Produces<BudgetDto>().ProducesProblem(StatusCodes.Status403Forbidden).WithTags("cost");
         api.MapPost("/jobs/{id}/release", ReleaseAsync).Produces<JobDto>().ProducesProblem(StatusCodes.Status403Forbidden)
@@ -100,35 +111,38 @@ internal static class CostEndpoints
     /// <summary>Default look-back of <c>GET /cost/anomalies</c>: 14 days of hours.</summary>
     public static readonly TimeSpan AnomalyLookback = TimeSpan.FromDays(14);
 
-    private static async Task<IResult> AnomaliesAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? by, DateTimeOffset? since, DateTimeOffset? until,
+    private static async Task<IResult> AnomaliesAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string? metric, string? by, DateTimeOffset? since, DateTimeOffset? until,
         double? threshold, CancellationToken ct)
     {
         var caller = BearerAuth.CallerOf(http);
         var now = time.GetUtcNow();
         var to = until ?? now;
         var from = since ?? to - AnomalyLookback;
-        var grouping = (by ?? "lab").ToLowerInvariant();
         var errors = new Dictionary<string, string[]>();
-        Func<CostLine, string>? key = grouping switch
-        {
-            "lab" => l => l.Lab,
-            "project" => l => $"{l.Lab}/{l.Project}",
-            "user" => l => $"{l.Lab}/{l.User}",
-            _ => null,
-        };
-        if (key is null) errors["by"] = [$"'{by}' is not a spend series grouping. To fix: use lab, project or user."];
+        var m = MetricAnomalies.Parse(metric ?? "spend");
+        if (m is null) errors["metric"] = [$"'{metric}' is not a metric. To fix: use one of {MetricAnomalies.Names}."];
+        var pool = m is { } mm && MetricAnomalies.SubjectOf(mm) == AnomalySubject.Pool;
+        var grouping = (by ?? (pool ? "pool" : "lab")).ToLowerInvariant();
+        if (m is not null && (pool ? grouping != "pool" : MetricAnomalies.TenantKeyOfUsage(grouping) is null))
+            errors["by"] = [pool ? $"'{by}' is not a grouping of {metric}: its series are per pool. To fix: leave by out or give by=pool."
+                : $"'{by}' is not a grouping of {metric ?? "spend"}. To fix: use lab, project or user."];
         if (to <= from) errors["until"] = [$"until ({to:O}) is not after since ({from:O}). To fix: give since < until (ISO 8601)."];
         else if (to - from > TimeSpan.FromDays(400)) errors["since"] = ["the window is over 400 days. To fix: give a shorter since/until window."];
         if (threshold is { } th && !(th > 0 && th <= 1)) errors["threshold"] = [$"{th} is out of range. To fix: give a score in (0, 1], e.g. 0.2."];
         if (errors.Count > 0) return Problems.Validation(errors);
-        var all = await CostService.HourlySpendAsync(store, key!, from, to, ct);
+        // Pools are the operator's (idle GPUs are nobody's lab's): admins only, as the idle row of GET /cost.
+        if (pool && !caller.IsAdmin)
+            return Problems.Forbidden($"Pool metrics ({MetricAnomalies.Name(m!.Value)}) are the operator's: only an admin sees them. To fix: ask an admin, or use metric=spend, gpu-hours or cpu-hours for your lab.");
+        var all = await CostService.HourlyAsync(store, m!.Value, grouping, from, to, ct);
         // Scoping as GET /cost: an admin sees every lab's series; others only their lab's.
         var series = all.Where(kv => caller.IsAdmin || kv.Key == caller.Lab || kv.Key.StartsWith(caller.Lab + "/", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var limit = threshold ?? SpendAnomalies.DefaultThreshold;
-        var found = SpendAnomalies.DetectAll(series, limit).Select(a => new SpendAnomalyDto(a.Key, a.Hour, a.Usd, a.MedianUsd, a.Score)).ToList();
-        return Results.Ok(new SpendAnomaliesDto(grouping, from, to, "gureumRobust (NAB settings)", limit, series.Keys.Order(StringComparer.Ordinal).ToList(),
-            series.Values.FirstOrDefault()?.Length ?? 0, found));
+        var spend = m == AnomalyMetric.Spend;
+        var found = MetricAnomalies.DetectAll(m.Value, series, limit)
+            .Select(a => new CostAnomalyDto(a.Key, a.Hour, a.Value, a.Median, a.Score, spend ? SpendAnomalies.FromMetric(a).Usd : null, spend ? SpendAnomalies.FromMetric(a).MedianUsd : null)).ToList();
+        return Results.Ok(new CostAnomaliesDto(MetricAnomalies.Name(m.Value), MetricAnomalies.Unit(m.Value), grouping, from, to, "gureumRobust (NAB settings)", limit,
+            series.Keys.Order(StringComparer.Ordinal).ToList(), series.Values.FirstOrDefault()?.Length ?? 0, found));
     }
 
     private static async Task<IResult> GetBudgetAsync(HttpContext http, IControlPlaneStore store, TimeProvider time, string lab, CancellationToken ct)
@@ -143,9 +157,19 @@ internal static class CostEndpoints
         var caller = BearerAuth.CallerOf(http);
         if (!caller.CanSeeLab(lab) || await store.GetLabAsync(lab, ct) is not { } l) return Problems.NotFound($"Lab '{lab}'");
         if (!caller.IsAdmin) return Problems.Forbidden("Only an admin sets budgets. To fix: ask an admin.");
-        if (body is null) return Problems.Field("$", "The body must be {\"monthlyUsd\": 5000}.");
-        if (body.MonthlyUsd is < 0) return Problems.Field("monthlyUsd", $"{body.MonthlyUsd} is negative. To fix: give USD per month of 0 or more (0 or null removes the budget).");
-        var saved = l with { MonthlyBudgetUsd = body.MonthlyUsd is > 0 ? body.MonthlyUsd : null };
+        if (body is null) return Problems.Field("$", "The body must be {\"monthlyUsd\": 5000, \"alertThresholds\": [50, 80, 100]}.");
+        var errors = new Dictionary<string, string[]>();
+        if (body.MonthlyUsd is < 0) errors["monthlyUsd"] = [$"{body.MonthlyUsd} is negative. To fix: give USD per month of 0 or more (0 or null removes the budget)."];
+        var thresholds = l.AlertThresholdsPercent;
+        if (body.AlertThresholds is { } given)
+        {
+            // The same rules as 'gureum cost budget set --thresholds'.
+            thresholds = LabBudget.CheckPercents(given, out var problems);
+            foreach (var (index, problem, fix) in problems)
+                errors[index < 0 ? "alertThresholds" : $"alertThresholds[{index}]"] = [$"{problem}. To fix: {fix}."];
+        }
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var saved = l with { MonthlyBudgetUsd = body.MonthlyUsd is > 0 ? body.MonthlyUsd : null, AlertThresholdsPercent = thresholds };
         if (!await store.UpdateLabAsync(saved, ct)) return Problems.NotFound($"Lab '{lab}'");
         if ((await ReevaluateHoldsAsync(store, rt.Offers, [saved], null, time.GetUtcNow(), ct)).Count > 0) signal.Set();
         return Results.Ok(await BudgetOfAsync(store, saved, time.GetUtcNow(), ct));
@@ -156,9 +180,11 @@ internal static class CostEndpoints
         var spent = (await CostService.SpentThisMonthAsync(store, now, ct)).GetValueOrDefault(lab.Name);
         var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
         var prefix = $"{lab.Name}|{month:yyyy-MM}|";
+        // Alert keys hold the threshold as a share (0.8); the API speaks percent (80).
         var fired = (await CostService.FiredAlertsAsync(store, ct)).Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(k => k[prefix.Length..]).Order(StringComparer.Ordinal).ToList();
-        return new BudgetDto(lab.Name, lab.MonthlyBudgetUsd, CostService.Thresholds, $"{month:yyyy-MM}", Math.Round(spent, 6),
+            .Select(k => decimal.Parse(k[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture) * 100).Order()
+            .Select(v => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        return new BudgetDto(lab.Name, lab.MonthlyBudgetUsd, CostService.ThresholdsOf(lab).Select(t => t * 100).ToList(), $"{month:yyyy-MM}", Math.Round(spent, 6),
             lab.MonthlyBudgetUsd is { } b ? Math.Round(b - spent, 6) : null, fired);
     }
 
@@ -191,8 +217,7 @@ internal static class CostEndpoints
         if (CostService.PredictJobUsd(spec, rt.Offers) is not { } predicted) return null;
         var spent = (await CostService.SpentThisMonthAsync(store, now, ct)).GetValueOrDefault(lab.Name);
         var committed = await CostService.CommittedUsdAsync(store, rt.Offers, lab.Name, now, ct);
-        var decision = BudgetGate.Decide(new GateRequest(lab.Name, predicted, spent, committed),
-            new LabBudget(lab.Name, lab.MonthlyBudgetUsd!.Value, CostService.Thresholds));
+        var decision = BudgetGate.Decide(new GateRequest(lab.Name, predicted, spent, committed), CostService.BudgetOf(lab));
         return decision.Verdict == GateVerdict.Hold ? HeldPrefix + decision.Reason : null;
     }
 

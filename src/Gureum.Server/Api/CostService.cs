@@ -20,8 +20,13 @@ public static class CostService
     /// <summary>Source name of live allocation lines.</summary>
     public const string Source = "live";
 
-    /// <summary>Alert thresholds of every budget: 50 %, 80 %, 100 % (not configurable per lab yet).</summary>
-    public static IReadOnlyList<decimal> Thresholds => LabBudget.DefaultThresholds;
+    /// <summary>Alert thresholds of a lab's budget as shares of it (0.5 = 50 %): the lab's own
+    /// (<see cref="Lab.AlertThresholdsPercent"/>), else 50 %, 80 %, 100 %.</summary>
+    public static IReadOnlyList<decimal> ThresholdsOf(Lab lab) =>
+        lab.AlertThresholdsPercent is { Count: > 0 } p ? p.Select(v => v / 100m).ToList() : LabBudget.DefaultThresholds;
+
+    /// <summary>The lab's budget as the cost engine's <see cref="LabBudget"/> (null without one).</summary>
+    public static LabBudget? BudgetOf(Lab lab) => lab.MonthlyBudgetUsd is { } b && b > 0 ? new LabBudget(lab.Name, b, ThresholdsOf(lab)) : null;
 
     /// <summary>Allocation lines of [from, to): every billed node-second to a job's lab/project/user, or idle.</summary>
     public static async Task<IReadOnlyList<CostLine>> LinesAsync(IControlPlaneStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
@@ -30,23 +35,35 @@ public static class CostService
         return CostAllocator.Allocate(Source, bills, usage);
     }
 
-    /// <summary>Hourly allocated spend per key over [from, to) (<see cref="SpendAnomalies.Hourly"/> over the live store's usage),
-    /// starting no earlier than the first node's start.</summary>
-    public static async Task<IReadOnlyDictionary<string, SpendPoint[]>> HourlySpendAsync(IControlPlaneStore store, Func<CostLine, string> key,
+    /// <summary>
+    /// Hourly series of <paramref name="metric"/> per key over [from, to) from the live store
+    /// (<see cref="MetricAnomalies.Hourly"/>: spend from the allocation, usage from the metered runs,
+    /// pool metrics from the metered nodes), starting no earlier than the first node's start.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, MetricPoint[]>> HourlyAsync(IControlPlaneStore store, AnomalyMetric metric, string grouping,
         DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         var (usage, bills) = await LiveMeter.LoadAsync(store, from, to, TimeSpan.Zero, ct);
         // Hours before the first node existed are not zero spend, they are no history: start there.
         if (bills.Count > 0 && bills.Min(b => b.Start) is var first && first > from) from = first;
-        return SpendAnomalies.Hourly(CostAllocator.Allocate(Source, bills, usage), usage, key, from, to);
+        IReadOnlyList<CostLine> lines = metric == AnomalyMetric.Spend ? CostAllocator.Allocate(Source, bills, usage) : [];
+        return MetricAnomalies.Hourly(metric, grouping, lines, usage, bills.Select(NodeSpan.Of).ToList(), from, to);
     }
 
     /// <summary>Key of a live spend anomaly in the event log: <c>anomaly|lab|yyyy-MM-ddTHH</c>.</summary>
     public static string AnomalyKey(string lab, DateTimeOffset hour) => $"anomaly|{lab}|{hour.UtcDateTime:yyyy-MM-ddTHH}";
 
+    /// <summary>Key of a live anomaly of another metric in the event log: <c>metric|key|yyyy-MM-ddTHH</c>.</summary>
+    public static string AnomalyKey(MetricAnomaly a) =>
+        a.Metric == AnomalyMetric.Spend ? AnomalyKey(a.Key, a.Hour) : $"{MetricAnomalies.Name(a.Metric)}|{a.Key}|{a.Hour.UtcDateTime:yyyy-MM-ddTHH}";
+
     /// <summary>The event message of a live spend anomaly: a machine-readable prefix, then what happened.</summary>
     public static string AnomalyMessage(SpendAnomaly a) =>
         $"spend-anomaly {AnomalyKey(a.Key, a.Hour)}: lab {a.Key} spent ${a.Usd:F2} in the hour from {a.Hour.UtcDateTime:yyyy-MM-dd HH:mm} UTC (median of the 24 h before ${a.MedianUsd:F2}; detector score {a.Score:F3} ≥ {SpendAnomalies.DefaultThreshold})";
+
+    /// <summary>The event message of a live anomaly of a non-spend metric: a machine-readable prefix, then what happened.</summary>
+    public static string AnomalyMessage(MetricAnomaly a) => a.Metric == AnomalyMetric.Spend ? AnomalyMessage(SpendAnomalies.FromMetric(a)) :
+        $"metric-anomaly {AnomalyKey(a)}: {(MetricAnomalies.SubjectOf(a.Metric) == AnomalySubject.Pool ? "pool" : "lab")} {a.Key} had {MetricAnomalies.Format(a.Metric, a.Value)} in the hour from {a.Hour.UtcDateTime:yyyy-MM-dd HH:mm} UTC (median of the 24 h before {MetricAnomalies.Format(a.Metric, a.Median)}; detector score {a.Score:F3} ≥ {SpendAnomalies.DefaultThreshold})";
 
     /// <summary>First instant of the UTC calendar month of <paramref name="now"/>.</summary>
     public static DateTimeOffset MonthStart(DateTimeOffset now) => new(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
@@ -117,7 +134,7 @@ public static class CostService
         return best is { } perHour ? Math.Round(perHour * (decimal)run.TotalHours * r.Nodes, 6) : null;
     }
 
-    /// <summary>Budget alerts and spend anomalies already in the event log, as keys (<see cref="AlertKey"/>, <see cref="AnomalyKey"/>).</summary>
+    /// <summary>Budget alerts and spend and metric anomalies already in the event log, as keys (<see cref="AlertKey"/>, <see cref="AnomalyKey(MetricAnomaly)"/>).</summary>
     public static async Task<HashSet<string>> FiredAlertsAsync(IControlPlaneStore store, CancellationToken ct)
     {
         var fired = new HashSet<string>(StringComparer.Ordinal);
@@ -126,7 +143,7 @@ public static class CostService
         {
             var page = await store.ListEventsAsync(new EventQuery { After = after, Limit = 1000 }, ct);
             foreach (var e in page.Items)
-                if (e.Event.Kind is EventKind.BudgetAlert or EventKind.SpendAnomaly && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
+                if (e.Event.Kind is EventKind.BudgetAlert or EventKind.SpendAnomaly or EventKind.MetricAnomaly && AlertKeyOf(e.Event.Message) is { } key) fired.Add(key);
             if (page.Items.Count == 0 || page.NextCursor is null) break;
             after = page.Items[^1].Id;
         }
@@ -142,7 +159,8 @@ public static class CostService
 
     private static string? AlertKeyOf(string message)
     {
-        var prefix = message.StartsWith("budget-alert ", StringComparison.Ordinal) ? 13 : message.StartsWith("spend-anomaly ", StringComparison.Ordinal) ? 14 : 0;
+        var prefix = message.StartsWith("budget-alert ", StringComparison.Ordinal) ? 13 : message.StartsWith("spend-anomaly ", StringComparison.Ordinal) ? 14
+            : message.StartsWith("metric-anomaly ", StringComparison.Ordinal) ? 15 : 0;
         return prefix > 0 && message.IndexOf(": ", prefix, StringComparison.Ordinal) is var colon and > 0 ? message[prefix..colon] : null;
     }
 }

@@ -294,7 +294,9 @@ internal static class Endpoints
         if (lab is null) return Problems.Field("$", "The body must be a lab: {\"maxConcurrentGpus\": 8, \"maxQueuedJobs\": 100, \"monthlyBudgetUsd\": 5000}.");
         lab = lab with { Name = name }; // the name in the URL wins
         if (CheckLab(lab) is { } bad) return bad;
-        var saved = new Lab(name, lab.MaxConcurrentGpus, lab.MaxQueuedJobs, lab.MonthlyBudgetUsd);
+        // The lab's alert thresholds are not part of LabDto: keep them (PUT /labs/{lab}/budget sets them).
+        if (await store.GetLabAsync(name, ct) is not { } existing) return Problems.NotFound($"Lab '{name}'");
+        var saved = new Lab(name, lab.MaxConcurrentGpus, lab.MaxQueuedJobs, lab.MonthlyBudgetUsd, existing.AlertThresholdsPercent);
         if (!await store.UpdateLabAsync(saved, ct)) return Problems.NotFound($"Lab '{name}'");
         if ((await CostEndpoints.ReevaluateHoldsAsync(store, rt.Offers, [saved], null, time.GetUtcNow(), ct)).Count > 0) signal.Set();
         return Results.Ok(ToDto(saved));

@@ -164,25 +164,36 @@ public sealed partial class ControlLoopService(
 
     private DateTimeOffset _lastAnomalyHour = DateTimeOffset.MinValue;
 
+    /// <summary>The metrics the leader watches live once an hour, and the event each flagged hour appends.</summary>
+    internal static readonly IReadOnlyList<(AnomalyMetric Metric, string By, EventKind Event)> LiveAnomalyMetrics =
+    [
+        (AnomalyMetric.Spend, "lab", EventKind.SpendAnomaly),
+        (AnomalyMetric.IdleGpuHours, "pool", EventKind.MetricAnomaly),
+    ];
+
     /// <summary>
-    /// Once an hour, when an hour has ended: each lab's hourly spend over the 14 days before
-    /// (<see cref="CostEndpoints.AnomalyLookback"/>) is scored by the streaming detector
-    /// (<see cref="SpendAnomalies"/>); if the hour that just ended is flagged, one
-    /// <see cref="EventKind.SpendAnomaly"/> event and a warning, not repeated after a restart.
+    /// Once an hour, when an hour has ended: each lab's hourly spend and each pool's idle GPU-hours
+    /// over the 14 days before (<see cref="CostEndpoints.AnomalyLookback"/>) are scored by the
+    /// streaming detector (<see cref="MetricAnomalies"/>); if the hour that just ended is flagged,
+    /// one <see cref="EventKind.SpendAnomaly"/> (spend) or <see cref="EventKind.MetricAnomaly"/>
+    /// (idle GPU-hours) event per lab or pool and a warning, not repeated after a restart.
     /// </summary>
     private async Task CheckSpendAnomaliesAsync(LeaderTerm term, DateTimeOffset hour, CancellationToken ct)
     {
-        var series = await CostService.HourlySpendAsync(store, l => l.Lab, hour - CostEndpoints.AnomalyLookback, hour, ct);
-        foreach (var a in SpendAnomalies.DetectAll(series))
+        foreach (var (metric, by, kind) in LiveAnomalyMetrics)
         {
-            if (a.Hour != hour.AddHours(-1) || !_firedAlerts.Add(CostService.AnomalyKey(a.Key, a.Hour))) continue;
-            var message = CostService.AnomalyMessage(a);
-            await term.Cluster.AppendEventAsync(new ClusterEvent(hour, EventKind.SpendAnomaly, null, null, message), ct);
-            LogSpendAnomaly(log, message);
+            var series = await CostService.HourlyAsync(store, metric, by, hour - CostEndpoints.AnomalyLookback, hour, ct);
+            foreach (var a in MetricAnomalies.DetectAll(metric, series))
+            {
+                if (a.Hour != hour.AddHours(-1) || !_firedAlerts.Add(CostService.AnomalyKey(a))) continue;
+                var message = CostService.AnomalyMessage(a);
+                await term.Cluster.AppendEventAsync(new ClusterEvent(hour, kind, null, null, message), ct);
+                LogSpendAnomaly(log, message);
+            }
         }
     }
 
-    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Spend anomaly: {Message}")]
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Anomaly: {Message}")]
     private static partial void LogSpendAnomaly(ILogger logger, string message);
 
     private HashSet<string> _firedAlerts = [];
@@ -190,7 +201,7 @@ public sealed partial class ControlLoopService(
 
     /// <summary>
     /// Budget alerts: each lab with a monthly budget whose month-to-date spend reached a threshold
-    /// (<see cref="CostService.Thresholds"/>) gets one <see cref="EventKind.BudgetAlert"/> event and
+    /// (its own, else 50/80/100 %: <see cref="CostService.ThresholdsOf"/>) gets one <see cref="EventKind.BudgetAlert"/> event and
     /// one log line per threshold per month. Alerts already in the event log (earlier terms, other
     /// replicas) are not repeated.
     /// </summary>
@@ -208,7 +219,7 @@ public sealed partial class ControlLoopService(
         var month = DateOnly.FromDateTime(CostService.MonthStart(now).UtcDateTime);
         foreach (var lab in labs)
         {
-            var budget = new LabBudget(lab.Name, lab.MonthlyBudgetUsd!.Value, CostService.Thresholds);
+            var budget = CostService.BudgetOf(lab)!;
             foreach (var alert in BudgetAlerts.Crossed(budget, 0, spent.GetValueOrDefault(lab.Name), month, now))
             {
                 if (!_firedAlerts.Add(CostService.AlertKey(alert.Lab, alert.Month, alert.Threshold))) continue;

@@ -82,7 +82,7 @@ public abstract partial class BudgetHoldTestsBase
             } while (alerts.Count < 3 && DateTime.UtcNow < deadline);
             Assert.Equal(3, alerts.Count);
             foreach (var t in new[] { "|0.5:", "|0.8:", "|1:" }) Assert.Single(alerts, e => e.Message.Contains("nlp|", StringComparison.Ordinal) && e.Message.Contains(t, StringComparison.Ordinal));
-            Assert.Equal(["0.5", "0.8", "1"], (await ApiClient.GetAsync<BudgetDto>(lead, "api/v1/labs/nlp/budget")).AlertsFired);
+            Assert.Equal(["50", "80", "100"], (await ApiClient.GetAsync<BudgetDto>(lead, "api/v1/labs/nlp/budget")).AlertsFired);
             Assert.Contains("Budget alert", server.Output, StringComparison.Ordinal);
 
             // Over budget: accepted (201), pending, held with the reason, visible in show and ls.

@@ -71,11 +71,19 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.InRange(window.Rows.Sum(r => r.ExactUsd), billed - 0.000001m, billed + 0.000001m);
         // Spend anomalies: both labs' hourly series are scored (a few minutes of history: nothing to flag yet); a
         // researcher sees only their lab's series.
-        var anomalies = await ApiClient.GetAsync<SpendAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
+        var anomalies = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?by=lab");
         Assert.Equal(["nlp", "vision"], anomalies.Series);
         Assert.InRange(anomalies.Hours, 1, 2); // from the local node's start (this test's server), not 14 days of made-up zeros
         Assert.Empty(anomalies.Anomalies);
-        Assert.Equal(["vision"], (await ApiClient.GetAsync<SpendAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
+        Assert.Equal(["vision"], (await ApiClient.GetAsync<CostAnomaliesDto>(_victor, "api/v1/cost/anomalies")).Series);
+        // Usage and node metrics through the same route: CPU-hours per lab (the jobs held 1 vCPU for about a
+        // second each), node-hours per pool (the local machine, about one node all along).
+        var cpu = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?metric=cpu-hours");
+        Assert.Equal(("cpu-hours", "vCPU-hours", "lab"), (cpu.Metric, cpu.Unit, cpu.By));
+        Assert.Equal(["nlp", "vision"], cpu.Series);
+        var pools = await ApiClient.GetAsync<CostAnomaliesDto>(_admin, "api/v1/cost/anomalies?metric=node-hours");
+        Assert.Equal(("node-hours", "pool"), (pools.Metric, pools.By));
+        Assert.EndsWith("/on-demand", Assert.Single(pools.Series), StringComparison.Ordinal);
         var byUser = await ApiClient.GetAsync<CostReportDto>(_admin, "api/v1/cost?by=user");
         Assert.Contains(byUser.Rows, r => r.Key == "nlp/alice");
         Assert.Equal(byUser.Rows.Sum(r => r.CostUsd), byUser.TotalUsd);
@@ -111,7 +119,7 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Contains(alerts, e => e.Message.Contains("|0.8:", StringComparison.Ordinal));
         var after = await ApiClient.GetAsync<BudgetDto>(_alice, "api/v1/labs/nlp/budget");
         Assert.Equal(budget, after.MonthlyUsd);
-        Assert.Equal(["0.5", "0.8"], after.AlertsFired);
+        Assert.Equal(["50", "80"], after.AlertsFired);
         Assert.Contains("Budget alert", _server.Output, StringComparison.Ordinal);
 
         // A job predicted at 1 h × 1 USD/s × its share is over what is left: accepted but held with the reason
@@ -146,6 +154,16 @@ public sealed class CostApiTests : IAsyncLifetime
         Assert.Contains("\"by\"", problem, StringComparison.Ordinal);
         Assert.Contains("\"threshold\"", problem, StringComparison.Ordinal);
         using (var r = await anon.GetAsync("api/v1/cost/anomalies")) Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        using var badMetric = await _admin.GetAsync("api/v1/cost/anomalies?metric=color");
+        Assert.Equal(HttpStatusCode.BadRequest, badMetric.StatusCode);
+        Assert.Contains("\"metric\"", await badMetric.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var poolByLab = await _admin.GetAsync("api/v1/cost/anomalies?metric=idle-gpu-hours&by=lab");
+        Assert.Equal(HttpStatusCode.BadRequest, poolByLab.StatusCode);
+        Assert.Contains("per pool", await poolByLab.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Pools are the operator's: a researcher gets 403 with how to fix it.
+        using var poolsForResearcher = await _victor.GetAsync("api/v1/cost/anomalies?metric=idle-gpu-hours");
+        Assert.Equal(HttpStatusCode.Forbidden, poolsForResearcher.StatusCode);
+        Assert.Contains("To fix", await poolsForResearcher.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var other = await _victor.GetAsync("api/v1/labs/nlp/budget");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
