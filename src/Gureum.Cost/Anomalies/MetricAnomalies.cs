@@ -107,20 +107,19 @@ public static class MetricAnomalies
     /// The tenant key of a usage record for a grouping (<c>lab</c>, <c>project</c>, <c>user</c>), the
     /// same keys as the spend series (<see cref="TenantKeyOfLine"/>); null for another grouping.
     /// </summary>
-    public static Func<UsageRecord, string>? TenantKeyOfUsage(string grouping) => grouping.ToLowerInvariant() switch
-    {
-        "lab" => u => u.Lab,
-        "project" => u => $"{u.Lab}/{u.Project}",
-        "user" => u => $"{u.Lab}/{u.User}",
-        _ => null,
-    };
+    public static Func<UsageRecord, string>? TenantKeyOfUsage(string grouping) =>
+        TenantKey(grouping) is { } key ? u => key(u.Lab, u.Project, u.User) : null;
 
     /// <summary>The tenant key of a cost line for a grouping (<c>lab</c>, <c>project</c>, <c>user</c>); null for another grouping.</summary>
-    public static Func<CostLine, string>? TenantKeyOfLine(string grouping) => grouping.ToLowerInvariant() switch
+    public static Func<CostLine, string>? TenantKeyOfLine(string grouping) =>
+        TenantKey(grouping) is { } key ? l => key(l.Lab, l.Project, l.User) : null;
+
+    /// <summary>Key from (lab, project, user) for a tenant grouping: <c>lab</c>, <c>lab/project</c> or <c>lab/user</c>.</summary>
+    private static Func<string, string, string, string>? TenantKey(string grouping) => grouping.ToLowerInvariant() switch
     {
-        "lab" => l => l.Lab,
-        "project" => l => $"{l.Lab}/{l.Project}",
-        "user" => l => $"{l.Lab}/{l.User}",
+        "lab" => (lab, _, _) => lab,
+        "project" => (lab, project, _) => $"{lab}/{project}",
+        "user" => (lab, _, user) => $"{lab}/{user}",
         _ => null,
     };
 
