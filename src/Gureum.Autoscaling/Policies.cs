@@ -22,10 +22,15 @@ public sealed record ElasticOptions
     /// Default 2; must match the scheduler's <c>spot-retry-limit</c> filter.</summary>
     public int SpotRunsBeforeOnDemand { get; init; } = SpotRetryLimitFilter.DefaultMaxRuns;
 
-    /// <summary>Most nodes requested in one decision (Cluster Autoscaler limits scale-up steps the
-    /// same way); the rest wait for the next decision, which comes when those nodes are ready.
-    /// Default 200.</summary>
-    public int MaxProvisionPerDecision { get; init; } = 200;
+    /// <summary>Most nodes requested in one decision; the rest are bought by the next decision,
+    /// <see cref="RescanWhenLimited"/> later. Default 1000 (Cluster Autoscaler's
+    /// <c>--max-nodes-per-scaleup</c>).</summary>
+    public int MaxProvisionPerDecision { get; init; } = 1000;
+
+    /// <summary>When a decision stopped at <see cref="MaxProvisionPerDecision"/>, the next one comes
+    /// this much later instead of waiting for the next event. Default 10 s (Cluster Autoscaler's
+    /// <c>--scan-interval</c>).</summary>
+    public TimeSpan RescanWhenLimited { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -130,6 +135,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var inFlight = virtualNodes.Count;
         var needed = new bool[inFlight]; // booting nodes some waiting job is packed into
         var allSeen = true; // every waiting job had its chance to claim a booting node
+        var limited = false; // this decision stopped at its purchase limit
 
         var requested = 0;
         var waitingFor = new Dictionary<string, string>(scheduled.Waiting.Count, StringComparer.Ordinal);
@@ -139,7 +145,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         var boughtFor = new Dictionary<int, List<string>>();
         foreach (var w in scheduled.Waiting)
         {
-            if (requested >= options.MaxProvisionPerDecision) { allSeen = false; break; }
+            if (requested >= options.MaxProvisionPerDecision) { allSeen = false; limited = true; break; }
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
             if (job.Resources.Nodes > 1) allSeen = false; // a gang does not pack: its booting nodes are not tracked here
@@ -189,6 +195,7 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         }
         EndDecision(snapshot, actions);
         if (NextWake(snapshot) is { } again && again > snapshot.Now && (wake is null || again < wake)) wake = again;
+        if (limited && snapshot.Now + options.RescanWhenLimited is var rescan && (wake is null || rescan < wake)) wake = rescan;
         return new AutoscaleDecision(actions, wake)
         {
             WaitingFor = waitingFor,

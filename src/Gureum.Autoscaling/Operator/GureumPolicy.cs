@@ -90,6 +90,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     private System.Collections.Immutable.ImmutableDictionary<string, DateTimeOffset>? _cheapestSignals;
     private DateTimeOffset _cheapestAt;
     private DateTimeOffset _cheapestUntil;
+    private long _cheapestHazards = -1;
     private ClusterSnapshot? _snapshot;
     private readonly (JobSpec? Spec, decimal Cheapest)[] _lastCheapest = new (JobSpec?, decimal)[2]; // by market
     private readonly Dictionary<ShapeKey, int> _waitingByShape = [];
@@ -290,7 +291,8 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// node's hourly price is above <see cref="GureumOptions.CpuOnGpuNodeMaxPriceRatio"/> × the
     /// cheapest offer the job fits in the node's market that can be bought now (a spot offer in a zone
     /// with a reclaim or failed request within the spot cooldown does not count: the job could not get
-    /// it). The offer and market this policy bought a node in for the job, while the job waits, always
+    /// it; nor does one whose learned hazard no job would accept, <see cref="TooRiskyForAnyJob"/>:
+    /// it would not be bought). The offer and market this policy bought a node in for the job, while the job waits, always
     /// pass: the cheapest fit moves with every cooldown, and without this the job would turn down the
     /// node on its way and buy another, again and again, waiting all the while. Depends only on the
     /// node's offer and market and the decision's instant (nodes of one shape stay interchangeable
@@ -317,10 +319,10 @@ public sealed partial class GureumPolicy : ElasticPolicy
         // immutable table until a trouble is recorded), time has not gone back and no cooldown that
         // hid an offer has run out.
         if (!ReferenceEquals(_cheapestFor, snapshot.Offers) || !ReferenceEquals(_cheapestSignals, snapshot.Spot.LastTroubleByZoneModel)
-            || snapshot.Now < _cheapestAt || snapshot.Now >= _cheapestUntil)
+            || snapshot.Now < _cheapestAt || snapshot.Now >= _cheapestUntil || _cheapestHazards != Models.Spot.Revision)
         {
             _cheapestFit.Clear();
-            (_cheapestFor, _cheapestSignals, _cheapestUntil) = (snapshot.Offers, snapshot.Spot.LastTroubleByZoneModel, DateTimeOffset.MaxValue);
+            (_cheapestFor, _cheapestSignals, _cheapestUntil, _cheapestHazards) = (snapshot.Offers, snapshot.Spot.LastTroubleByZoneModel, DateTimeOffset.MaxValue, Models.Spot.Revision);
             Array.Clear(_lastCheapest);
         }
         // The scheduler asks about one job across many nodes in a row, Best across offers in both
@@ -345,10 +347,18 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 if (until < _cheapestUntil) _cheapestUntil = until;
                 continue;
             }
+            if (market == Market.Spot && TooRiskyForAnyJob(o)) continue;
             c = p;
         }
         return c;
     }
+
+    /// <summary>Whether spot in the offer's zone is refused even to a job that loses nothing but the
+    /// restart overhead per loss (a service): its learned hazard × the restart overhead is over
+    /// <see cref="GureumOptions.MaxSpotLossOverhead"/>. Such an offer is no reference price for a
+    /// CPU-only job (<see cref="PackingMismatch"/>): no job would be bought one.</summary>
+    private bool TooRiskyForAnyJob(Offer o) =>
+        Models.Spot.Hazard(o.Zone, o.GpuModel) * Options.RestartOverhead.TotalHours > Options.MaxSpotLossOverhead;
 
     protected override bool MayPackOnto(JobView job, Node node) => _snapshot is null || PackingMismatch(job, node, _snapshot) is null;
 

@@ -327,6 +327,34 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void PackingMismatch_CheapestSpotFitTooRiskyForAnyJob_IsNotCounted()
+    {
+        // As above, without a cooldown: the $2 CPU box's zone has lost 500 spot nodes in 5 node-hours
+        // (a mass reclaim minutes after boot). No job would be bought spot there (hazard × the 30-s
+        // restart overhead is over the 10% loss budget even for a service), so the box is no
+        // reference price: the $12 GPU node is the cheapest spot node the job would be given. Before
+        // the rule the job was refused both and bought the box on demand at $16 (seen on the DLRM
+        // trace: 1,051 services on on-demand GPU nodes for the month).
+        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768);
+        var cpu96 = B.Offer("cpu.96", null, 0, 16m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var policy = new GureumPolicy();
+        var node = Node.Create("n1", gpu8, Market.Spot, NodeState.Ready, B.T0);
+        var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400) with { Kind = JobKind.Service });
+        IReadOnlyList<Offer> offers = [gpu8, cpu96];
+        Assert.NotNull(policy.PackingMismatch(job, node, Snapshot(offers)));
+        Assert.Equal((cpu96.Id, Market.Spot), policy.Best(job, Snapshot(offers), null, out _) is { } first ? (first.Offer.Id, first.Market) : default);
+
+        policy.Models.Spot.AddExposure("z-b", "A100", 1000); // z-b held its nodes: its hazard stays low
+        policy.Models.Spot.AddExposure("z-a", null, 0.01, nodes: 500);
+        for (var i = 0; i < 500; i++) policy.Models.Spot.AddLoss("z-a", null);
+        Assert.True(policy.Models.Spot.Hazard("z-a", null) * 30.0 / 3600 > 0.10, "the zone is not risky enough to separate the rules");
+        Assert.Null(policy.PackingMismatch(job, node, Snapshot(offers)));
+        var best = policy.Best(job, Snapshot(offers), null, out _);
+        Assert.NotNull(best);
+        Assert.Equal((gpu8.Id, Market.Spot), (best.Value.Offer.Id, best.Value.Market));
+    }
+
+    [Fact]
     public void Decide_CpuJobWaitingForTheGpuNodeBoughtForIt_KeepsItWhenACheaperFitComesBack()
     {
         // As above: at 10 min the CPU box is in cooldown, so the policy buys the $12 GPU node for the
