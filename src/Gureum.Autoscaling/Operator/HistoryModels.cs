@@ -69,17 +69,26 @@ public sealed class HistoryDurationPredictor : IDurationPredictor
 /// spot exposure and the reclaims and failed requests among them, with a Gamma prior of one loss
 /// per <see cref="PriorHours"/> node-hours at the pooled rate of all zones (so a new zone starts at
 /// what spot has done elsewhere; before any data, one loss per 12 h). Survival over
-/// a horizon T is exp(−λT) (a Poisson loss process). Only observations stamped at or before the
-/// question's time exist, because the policy only observes snapshots as they come.
+/// a horizon T is exp(−λT) (a Poisson loss process). Evidence fades with age (<see cref="HalfLife"/>).
+/// Only observations stamped at or before the question's time exist, because the policy only
+/// observes snapshots as they come.
 /// </summary>
 public sealed class SpotHazardEstimator : ISpotRiskPredictor
 {
     /// <summary>Weight of the prior in node-hours (one prior loss per this many hours).</summary>
     public const double PriorHours = 12;
-    private readonly Dictionary<string, (double Hours, int Losses)> _stats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double Hours, double Losses)> _stats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset At, bool Up)> _lastProbe = new(StringComparer.Ordinal);
     private double _allHours;
-    private int _allLosses;
+    private double _allLosses;
+    private DateTimeOffset? _clock;
+
+    /// <summary>Half-life of the evidence: exposure and losses seen this long ago count half. Markets
+    /// change, and a zone the policy avoids gains no exposure that could clear it: without fading, a
+    /// zone that once reclaimed a thousand nodes minutes after they booted stays over every job's
+    /// loss budget for good; with it, that evidence fades toward the pooled rate in a few days.
+    /// Default 24 h; null keeps everything.</summary>
+    public TimeSpan? HalfLife { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>Changes whenever what the estimator has learned changes (so callers may keep
     /// <see cref="Hazard"/> answers while it stays the same).</summary>
@@ -89,7 +98,30 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     public string Name => "spot-hazard-gamma";
 
     /// <inheritdoc />
-    public string Version => "1";
+    public string Version => "2";
+
+    /// <summary>Moves the estimator's clock to <paramref name="now"/>: what was learned before fades by
+    /// <see cref="HalfLife"/> (an earlier time changes nothing).</summary>
+    public void Advance(DateTimeOffset now)
+    {
+        if (HalfLife is not { } half || _clock is not { } was)
+        {
+            _clock = now;
+            return;
+        }
+        var hours = (now - was).TotalHours;
+        if (hours <= 0) return;
+        var f = Math.Pow(0.5, hours / half.TotalHours);
+        foreach (var k in _stats.Keys)
+        {
+            ref var v = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_stats, k);
+            v = (v.Hours * f, v.Losses * f);
+        }
+        _allHours *= f;
+        _allLosses *= f;
+        _clock = now;
+        Revision++;
+    }
 
     /// <summary>Adds <paramref name="hours"/> of spot exposure without a loss for each of
     /// <paramref name="nodes"/> nodes (one addition per node, so the sums are those of one call per node).</summary>
@@ -119,6 +151,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     /// <inheritdoc />
     public void Observe(string zone, string? gpuModel, DateTimeOffset at, bool available)
     {
+        Advance(at);
         var k = Key(zone, gpuModel);
         if (_lastProbe.TryGetValue(k, out var last) && last.Up && at > last.At)
         {
@@ -136,8 +169,9 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         return (l + pooled * PriorHours) / (h + PriorHours);
     }
 
-    /// <summary>Node-hours observed and losses for a zone and model.</summary>
-    public (double Hours, int Losses) Stats(string zone, string? gpuModel) => _stats.GetValueOrDefault(Key(zone, gpuModel));
+    /// <summary>Node-hours observed and losses for a zone and model, faded by <see cref="HalfLife"/>
+    /// to the last <see cref="Advance"/>.</summary>
+    public (double Hours, double Losses) Stats(string zone, string? gpuModel) => _stats.GetValueOrDefault(Key(zone, gpuModel));
 
     /// <inheritdoc />
     public double SurvivalProbability(string zone, string? gpuModel, TimeSpan horizon, DateTimeOffset now) =>

@@ -214,6 +214,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     /// </summary>
     private void ObserveSpot(ClusterSnapshot s, double dtHours)
     {
+        Spot.Advance(s.Now);
         _lostKeys.Clear();
         if (_prevNodes is { } prevNodes)
         {

@@ -31,7 +31,7 @@ public sealed class OperatorModelsTests
     [MemberData(nameof(WithAndWithoutNodeIndex))]
     public void Observe_SpotNodesOverTime_ExposureIsReadyNodeHours_ReclaimIsALoss_OwnReleaseIsNot(bool index)
     {
-        var models = new OperatorModels();
+        var models = new OperatorModels(spot: new SpotHazardEstimator { HalfLife = null }); // exact sums, no fading
         var s1 = Node.Create("s1", SpotV100, Market.Spot, NodeState.Ready, B.T0);
         var s2 = Node.Create("s2", SpotV100, Market.Spot, NodeState.Ready, B.T0);
         var booting = Node.Create("s3", SpotV100, Market.Spot, NodeState.Booting, B.T0);
@@ -40,15 +40,48 @@ public sealed class OperatorModelsTests
 
         models.Observe(Snap(0, all, index));
         models.Observe(Snap(1, all, index)); // the same node list: 2 ready spot nodes × 1 h
-        Assert.Equal((2.0, 0), models.Spot.Stats("z-a", "V100"));
+        Assert.Equal((2.0, 0.0), models.Spot.Stats("z-a", "V100"));
 
         models.Observe(Snap(2, [s2, booting with { State = NodeState.Ready }, onDemand], index)); // s1 gone: reclaimed
-        Assert.Equal((4.0, 1), models.Spot.Stats("z-a", "V100"));
+        Assert.Equal((4.0, 1.0), models.Spot.Stats("z-a", "V100"));
 
         models.ReleasedByPolicy("s2");
         models.Observe(Snap(3, [booting with { State = NodeState.Ready }, onDemand], index)); // s2 released by the policy
-        Assert.Equal((6.0, 1), models.Spot.Stats("z-a", "V100"));
+        Assert.Equal((6.0, 1.0), models.Spot.Stats("z-a", "V100"));
         Assert.Equal(1, models.SpotLossesObserved);
+    }
+
+    [Fact]
+    public void SpotHazard_AMassReclaimFades_TheZoneIsAcceptableAgainAfterDays_WithoutFadingNever()
+    {
+        // 1,000 nodes lost 3 minutes after they booted in z-a; z-b held 1,000 node-hours without a loss.
+        // A service (30-s restart) accepts spot while hazard × 30 s ≤ 10% of its time: under 12 losses an hour.
+        static SpotHazardEstimator Seen(TimeSpan? halfLife)
+        {
+            var e = new SpotHazardEstimator { HalfLife = halfLife };
+            e.Advance(B.T0);
+            e.AddExposure("z-b", "V100", 1000);
+            e.AddExposure("z-a", "V100", 0.05, nodes: 1000);
+            for (var i = 0; i < 1000; i++) e.AddLoss("z-a", "V100");
+            return e;
+        }
+        var fading = Seen(TimeSpan.FromHours(24));
+        var keeping = Seen(null);
+        Assert.True(fading.Hazard("z-a", "V100") > 12 && keeping.Hazard("z-a", "V100") > 12);
+
+        var before = fading.Hazard("z-a", "V100");
+        var revision = fading.Revision;
+        fading.Advance(B.T0.AddDays(1));
+        Assert.True(fading.Revision > revision, "fading must invalidate what callers keep");
+        Assert.True(fading.Hazard("z-a", "V100") < before);
+        Assert.Equal(500, fading.Stats("z-a", "V100").Losses, 6); // half after one half-life
+        fading.Advance(B.T0.AddDays(3));
+        Assert.True(fading.Hazard("z-a", "V100") < 12, $"after 3 days: {fading.Hazard("z-a", "V100")}");
+        fading.Advance(B.T0.AddDays(2)); // time does not go back: nothing changes
+        Assert.Equal(125, fading.Stats("z-a", "V100").Losses, 6);
+
+        keeping.Advance(B.T0.AddDays(30));
+        Assert.Equal(before, keeping.Hazard("z-a", "V100"), 9);
     }
 
     [Theory]
