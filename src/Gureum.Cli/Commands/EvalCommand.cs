@@ -26,28 +26,30 @@ internal static class EvalCommand
         var output = new Option<string>("--out") { Description = "Report directory (eval.json, eval.html, per-trace HTML, generated trace).", DefaultValueFactory = _ => "eval-out" };
         var seed = new Option<int>("--seed") { Description = "Seed of the spot market phases and the generated trace.", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs of each real trace (stated in the report)." };
-        var genJobs = new Option<int>("--generated-jobs") { Description = "Jobs in the generated trace.", DefaultValueFactory = _ => 3000 };
+        var genJobs = new Option<int>("--generated-jobs") { Description = "Jobs in each generated trace.", DefaultValueFactory = _ => 3000 };
+        var genTraces = new Option<int>("--generated-traces") { Description = "Generated traces to replay: 'generated' (trace seed = seed + 100) and generated-2 … generated-N (trace seed + 1000 each), none of them seen by any choice in the policy.", DefaultValueFactory = _ => 5 };
         var predictors = new Option<bool>("--predictors") { Description = "Also score every predictor against its baselines (PredictorEvaluation; several minutes).", DefaultValueFactory = _ => true };
         var schedules = new Option<bool>("--schedules") { Description = "Write every replay's schedule (OUT/schedules/TRACE/POLICY.jobs.csv and .nodes.csv, as replay --schedule) so the figures can be re-checked without Gureum.", DefaultValueFactory = _ => true };
         var deadlines = new Option<bool>("--deadline-study") { Description = "Run the deadline study on the Can't Be Late traces (about 10 s in Release).", DefaultValueFactory = _ => true };
         var dlrmLimit = new Option<int>("--dlrm-limit") { Description = "Replay only the first N DLRM instances (stated in the report). Default 0: all 23,871 (about 6 min of the eval's time here, nearly all of it the gureum replay).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("eval", "Evaluate the gureum policy against every baseline on every per-job trace, a generated trace and the deadline study.")
         {
-            data, output, seed, limit, genJobs, dlrmLimit, predictors, schedules, deadlines,
+            data, output, seed, limit, genJobs, genTraces, dlrmLimit, predictors, schedules, deadlines,
         };
-        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(dlrmLimit), p.GetValue(predictors), p.GetValue(schedules), p.GetValue(deadlines), ct));
+        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(genTraces), p.GetValue(dlrmLimit), p.GetValue(predictors), p.GetValue(schedules), p.GetValue(deadlines), ct));
         return cmd;
     }
 
     private sealed record TraceSection(string Name, string Source, IReadOnlyList<PolicyMetrics> Policies, OperatorChecks Checks, IReadOnlyList<string> Notes);
 
-    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int dlrmLimit, bool scorePredictors, bool writeSchedules, bool deadlineStudy, CancellationToken ct)
+    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int generatedTraces, int dlrmLimit, bool scorePredictors, bool writeSchedules, bool deadlineStudy, CancellationToken ct)
     {
         if (!Directory.Exists(dataDir))
             throw new CliException($"data folder '{dataDir}' does not exist.", "pass --data pointing at the shared data (e.g. /work/shared/data).");
         if (limit is <= 0) throw new CliException($"--limit {limit} replays no job.", "pass a positive number of jobs, or leave --limit out for whole traces.");
         if (dlrmLimit < 0) throw new CliException($"--dlrm-limit {dlrmLimit} is negative.", "pass a positive number of DLRM instances, or 0 (the default) for all of them.");
         if (generatedJobs <= 0) throw new CliException($"--generated-jobs {generatedJobs} generates no job.", "pass a positive number of jobs (default 3000).");
+        if (generatedTraces <= 0) throw new CliException($"--generated-traces {generatedTraces} generates no trace.", "pass 1 or more (default 5).");
         var shared = new SharedData(dataDir);
         var catalogs = shared.Catalogs;
         foreach (var c in catalogs)
@@ -65,15 +67,23 @@ internal static class EvalCommand
         };
         var skipped = new List<string> { "helios: per-minute per-VC GPU counts, not per-job records; not replayed (issue 4 asks for traces that carry per-job data)." };
 
-        // A generated trace with other arrival and duration mixes, written and read back in Gureum's CSV format.
-        var genPath = Path.Combine(outDir, "generated.csv");
+        // Generated traces with other arrival and duration mixes, written and read back in Gureum's CSV
+        // format. The first keeps the name and seed it always had; the others are new draws.
         var genOptions = new TraceGeneratorOptions
         {
             Jobs = generatedJobs, Seed = seed + 100, Arrival = ArrivalProcess.Diurnal, RatePerHour = 30, DurationDistribution = DurationDistribution.Pareto,
             MedianDurationSeconds = 2400, Labs = 6, UsersPerLab = 4, CheckpointShare = 0.5, GpuMix = "0.5:0.3,1:0.4,2:0.15,4:0.1,8:0.05",
         };
-        await using (var w = new StreamWriter(genPath)) GureumCsv.Write(w, TraceGenerator.Generate(genOptions), genOptions.Epoch);
-        inputs.Add(("generated", genPath, TraceFormat.Gureum));
+        var genSeeds = new List<int>();
+        for (var k = 1; k <= generatedTraces; k++)
+        {
+            var name = k == 1 ? "generated" : $"generated-{k}";
+            var o = genOptions with { Seed = genOptions.Seed + 1000 * (k - 1) };
+            var genPath = Path.Combine(outDir, name + ".csv");
+            await using (var w = new StreamWriter(genPath)) GureumCsv.Write(w, TraceGenerator.Generate(o), o.Epoch);
+            inputs.Add((name, genPath, TraceFormat.Gureum));
+            genSeeds.Add(o.Seed);
+        }
 
         foreach (var (name, path, format) in inputs)
         {
@@ -81,7 +91,7 @@ internal static class EvalCommand
             var loaded = TraceLoader.Load(path, format, new TraceLoadOptions { SkipBadRows = true });
             var notes = new List<string>(loaded.Notes);
             var jobs = loaded.Jobs;
-            var cap = name == "dlrm" && dlrmLimit > 0 ? Math.Min(dlrmLimit, limit ?? int.MaxValue) : name == "generated" ? null : limit;
+            var cap = name == "dlrm" && dlrmLimit > 0 ? Math.Min(dlrmLimit, limit ?? int.MaxValue) : format == TraceFormat.Gureum ? null : limit;
             if (cap is { } l && l < jobs.Count) { jobs = jobs.Take(l).ToList(); notes.Add($"Trimmed to the first {l} jobs of {loaded.Jobs.Count} ({(name == "dlrm" ? "--dlrm-limit" : "--limit")})."); }
             if (loaded.BadRowsSkipped > 0) notes.Add($"{loaded.BadRowsSkipped} bad rows skipped.");
             if (jobs.Count == 0) { skipped.Add($"{name}: no replayable jobs."); continue; }
@@ -114,6 +124,7 @@ internal static class EvalCommand
         }
 
         Print(sections, study, skipped);
+        if (GeneratedSummary(sections) is { } spread) Console.WriteLine(spread);
         if (scores is not null) Console.WriteLine(scores.ToTable());
         var doc = new Dictionary<string, object?>
         {
@@ -123,15 +134,29 @@ internal static class EvalCommand
             ["predictors"] = scores,
             ["skipped"] = skipped,
             ["generated_trace"] = genOptions,
+            ["generated_trace_seeds"] = genSeeds,
             ["targets"] = new { cost_below_every_baseline = true, jct_no_worse_than_best_baseline = true, cost_over_lb_max = 1.3, jct_over_runtime_max = 1.10, lab_wait_over_mean_max = 2.0, deadline_missed = 0 },
         };
         var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, Converters = { new JsonStringEnumConverter() } };
         await File.WriteAllTextAsync(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(doc, json), ct);
         var html = Html(sections, study, skipped);
+        if (GeneratedSummary(sections) is { } genLine) html = html.Replace("</body>", $"<p>{WebUtility.HtmlEncode(genLine)}</p></body>", StringComparison.Ordinal);
         if (scores is not null) html = html.Replace("</body>", $"<h2>Predictors vs baselines (held-back later data)</h2><pre>{WebUtility.HtmlEncode(scores.ToTable())}</pre></body>", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(outDir, "eval.html"), html, ct);
         Console.WriteLine($"report: {Path.Combine(outDir, "eval.html")}, {Path.Combine(outDir, "eval.json")}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>One line over the generated traces: gureum's cost ÷ LB on each, their mean, and on how
+    /// many every check is met; null with fewer than two.</summary>
+    private static string? GeneratedSummary(List<TraceSection> sections)
+    {
+        var gen = sections.Where(s => s.Name.StartsWith("generated", StringComparison.Ordinal)).ToList();
+        if (gen.Count < 2) return null;
+        var ratios = gen.Select(s => s.Checks.CostOverLb).ToList();
+        var allMet = gen.Count(s => s.Checks is { CheaperThanEveryBaseline: true, JctNoWorse: true, CostWithinTarget: true, JctWithinTarget: true, Fair: true });
+        return string.Create(CultureInfo.InvariantCulture,
+            $"generated traces ({gen.Count}): gureum cost/LB {string.Join(" / ", ratios.Select(r => F(r)))} (mean {F(ratios.Average())}); every check met on {allMet} of {gen.Count}");
     }
 
     /// <summary>Services' share of time not serving (between a reclaimed run and its replacement), or "-" without services.</summary>

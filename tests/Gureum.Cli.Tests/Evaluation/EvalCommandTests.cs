@@ -18,7 +18,7 @@ public sealed class EvalCommandTests : IDisposable
     {
         var root = new RootCommand();
         root.Subcommands.Add(EvalCommand.Create());
-        var rc = root.Parse(["eval", "--data", TestData.Root!, "--out", _dir, "--limit", "200", "--dlrm-limit", "200", "--generated-jobs", "200", "--predictors", "false", "--deadline-study", "false"])
+        var rc = root.Parse(["eval", "--data", TestData.Root!, "--out", _dir, "--limit", "200", "--dlrm-limit", "200", "--generated-jobs", "200", "--generated-traces", "2", "--predictors", "false", "--deadline-study", "false"])
             .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         Assert.Equal(ExitCodes.Ok, rc);
 
@@ -53,7 +53,13 @@ public sealed class EvalCommandTests : IDisposable
                 checkedPolicies++;
             }
         }
-        Assert.True(checkedPolicies >= 9, $"only {checkedPolicies} policies checked"); // three traces × (reactive, spot-fallback, gureum) at least
+        Assert.True(checkedPolicies >= 12, $"only {checkedPolicies} policies checked"); // four traces × (reactive, spot-fallback, gureum) at least
+        // Two generated traces, each its own draw, both replayed and written.
+        var names = doc.RootElement.GetProperty("traces").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Contains("generated", names);
+        Assert.Contains("generated-2", names);
+        Assert.Equal([101, 1101], doc.RootElement.GetProperty("generated_trace_seeds").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "generated.csv")), File.ReadAllText(Path.Combine(_dir, "generated-2.csv")));
         Assert.True(File.Exists(Path.Combine(_dir, "eval.html")));
     }
 
@@ -61,6 +67,7 @@ public sealed class EvalCommandTests : IDisposable
     [InlineData("--limit", "0", "--limit 0 replays no job")]
     [InlineData("--dlrm-limit", "-1", "--dlrm-limit -1 is negative")]
     [InlineData("--generated-jobs", "0", "--generated-jobs 0 generates no job")]
+    [InlineData("--generated-traces", "0", "--generated-traces 0 generates no trace")]
     public void Eval_CountOptionOutOfRange_FailsWithWhatAndHowToFix_BeforeReplayingAnything(string option, string value, string what)
     {
         var root = new RootCommand();
