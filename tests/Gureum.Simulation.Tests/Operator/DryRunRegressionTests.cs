@@ -15,14 +15,6 @@ namespace Gureum.Simulation.Tests.Operator;
 /// </summary>
 public sealed class DryRunRegressionTests
 {
-    private sealed class NoBackend : INodeProvisioner, IExecutor
-    {
-        public ValueTask RequestAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask ReleaseAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StopAsync(JobView job, CancellationToken ct) => ValueTask.CompletedTask;
-    }
-
     private static readonly Core.Cloud.Offer A100x4 = B.Offer("a100.4", "A100", 4, 4.80m, 1.60m, zone: "z-a", vcpus: 32, mem: 256);
 
     /// <summary>12 fixed 4-GPU nodes, 12 running jobs, 60 queued of mixed sizes and lengths; the
@@ -31,7 +23,7 @@ public sealed class DryRunRegressionTests
     {
         var store = new InMemoryClusterStore([A100x4]);
         var time = new FakeTimeProvider(B.T0);
-        var backend = new NoBackend();
+        var backend = new SilentBackend();
         var loop = new ControlLoop(store, PolicyCatalog.Create("static"), backend, backend, time);
         for (var i = 0; i < 12; i++) await store.AddNodeAsync(B.FleetNode($"f{i:D2}", A100x4), default);
         for (var i = 0; i < 12; i++) await loop.SubmitAsync(B.Job($"r{i}", 0, 600 * (i + 1), gpus: 1 + i % 4, lab: $"lab{i % 3}"), default);

@@ -12,14 +12,6 @@ namespace Gureum.Simulation.Tests.Replay;
 /// </summary>
 public sealed class ScaleUpStepTests
 {
-    private sealed class SilentBackend : INodeProvisioner, IExecutor
-    {
-        public ValueTask RequestAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask ReleaseAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StopAsync(JobView job, CancellationToken ct) => ValueTask.CompletedTask;
-    }
-
     [Theory]
     [InlineData("reactive")]
     [InlineData("spot-fallback")]

@@ -14,15 +14,6 @@ public sealed class WaitReasonTests
 {
     private static readonly Core.Cloud.Offer A100 = B.Offer("a100.1", "A100", 1, 1.20m, 0.40m, zone: "z-b", bootS: 120);
 
-    /// <summary>Node requests are taken and never answered: nodes stay booting.</summary>
-    private sealed class SilentBackend : INodeProvisioner, IExecutor
-    {
-        public ValueTask RequestAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask ReleaseAsync(Node node, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StartAsync(JobView job, IReadOnlyList<Node> nodes, CancellationToken ct) => ValueTask.CompletedTask;
-        public ValueTask StopAsync(JobView job, CancellationToken ct) => ValueTask.CompletedTask;
-    }
-
     private static (ControlLoop Loop, InMemoryClusterStore Store, FakeTimeProvider Time) Build(string policy, InMemoryStoreOptions? options = null,
         Scheduling.Framework.ProfileConfig? profile = null)
     {
