@@ -2,7 +2,6 @@ using Gureum.Autoscaling;
 using Gureum.Cost.Allocation;
 using Gureum.Cost.Anomalies;
 using Gureum.Cost.Metering;
-using Gureum.Simulation.Cloud;
 using Gureum.Simulation.Replay;
 using Gureum.Simulation.Traces;
 using Xunit.Abstractions;
@@ -52,9 +51,7 @@ public sealed class MetricAnomaliesTests(ITestOutputHelper output)
     [RealDataFact]
     public async Task Detect_OpenbUsageAndPoolSeriesWithInjectedAnomalies_FlaggedAtTheHourWithoutLookAhead()
     {
-        var trace = TraceLoader.Load(TestData.PathOf("traces", "alibaba-openb-2023", "openb_pod_list_default.csv"), TraceFormat.Openb);
-        var offers = CatalogLoader.LoadMany([TestData.PathOf("instance_catalogs", "aws_gpu_vms_us_subset.csv"), TestData.PathOf("instance_catalogs", "gcp_gpu_vms.csv")]);
-        var spot = SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(TestData.PathOf("spot_traces")), trace.Epoch, seed: 1);
+        var (trace, offers, spot) = new SharedData(TestData.RequireRoot()).LoadOpenb(seed: 1);
         var o = await ReplayEngine.RunAsync(new ReplaySetup { Core = PolicyCatalog.Create("reactive"), Jobs = trace.Jobs, Offers = offers, Spot = spot });
         var (usage, bills) = Meter.FromReplay(o);
         var nodes = bills.Select(NodeSpan.Of).ToList();
