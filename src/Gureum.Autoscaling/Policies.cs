@@ -195,7 +195,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         }
         EndDecision(snapshot, actions);
         if (NextWake(snapshot) is { } again && again > snapshot.Now && (wake is null || again < wake)) wake = again;
-        if (limited && snapshot.Now + options.RescanWhenLimited is var rescan && (wake is null || rescan < wake)) wake = rescan;
+        if (limited)
+        {
+            var rescan = snapshot.Now + options.RescanWhenLimited;
+            if (wake is null || rescan < wake) wake = rescan;
+        }
         return new AutoscaleDecision(actions, wake)
         {
             WaitingFor = waitingFor,

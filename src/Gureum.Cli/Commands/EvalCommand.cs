@@ -124,7 +124,8 @@ internal static class EvalCommand
         }
 
         Print(sections, study, skipped);
-        if (GeneratedSummary(sections) is { } spread) Console.WriteLine(spread);
+        var spread = GeneratedSummary(sections);
+        if (spread is not null) Console.WriteLine(spread);
         if (scores is not null) Console.WriteLine(scores.ToTable());
         var doc = new Dictionary<string, object?>
         {
@@ -140,7 +141,7 @@ internal static class EvalCommand
         var json = new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, Converters = { new JsonStringEnumConverter() } };
         await File.WriteAllTextAsync(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(doc, json), ct);
         var html = Html(sections, study, skipped);
-        if (GeneratedSummary(sections) is { } genLine) html = html.Replace("</body>", $"<p>{WebUtility.HtmlEncode(genLine)}</p></body>", StringComparison.Ordinal);
+        if (spread is not null) html = html.Replace("</body>", $"<p>{WebUtility.HtmlEncode(spread)}</p></body>", StringComparison.Ordinal);
         if (scores is not null) html = html.Replace("</body>", $"<h2>Predictors vs baselines (held-back later data)</h2><pre>{WebUtility.HtmlEncode(scores.ToTable())}</pre></body>", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(outDir, "eval.html"), html, ct);
         Console.WriteLine($"report: {Path.Combine(outDir, "eval.html")}, {Path.Combine(outDir, "eval.json")}");
