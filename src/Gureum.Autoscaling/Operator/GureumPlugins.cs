@@ -48,13 +48,15 @@ public sealed class PredictedShortestFirstQueueSort(GureumPolicy policy) : IQueu
 /// <see cref="GureumOptions.MinSpeedRatio"/> × its reference when a fast enough offer exists, and
 /// spot nodes where the expected run time with lost work exceeds the loss budget
 /// (<see cref="GureumOptions.MaxSpotLossOverhead"/> over the reference run time)
-/// (or whose risk its deadline cannot absorb), and, for jobs that need no GPU, GPU nodes far
-/// dearer than the cheapest node they fit (<see cref="GureumPolicy.PackingMismatch"/>).
+/// (or whose risk its deadline cannot absorb), for jobs that need no GPU, GPU nodes far
+/// dearer than the cheapest node they fit (<see cref="GureumPolicy.PackingMismatch"/>), and nodes
+/// whose jobs are predicted to end long before this one (<see cref="GureumPolicy.OutlivesNode"/>:
+/// the one part that looks at the jobs on a node, see <see cref="IFilterPlugin"/>).
 /// </summary>
 public sealed class GureumFitFilter(GureumPolicy policy) : IFilterPlugin
 {
     public string Name => "gureum-fit";
 
     public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
-        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot)) is { } why ? Status.No(why) : Status.Ok;
+        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot) ?? policy.OutlivesNode(job, node, ctx)) is { } why ? Status.No(why) : Status.Ok;
 }

@@ -77,16 +77,20 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
 
     /// <summary>Predicted remaining run time on the reference GPU: the prediction less saved work,
     /// and for a running job, at least the median-residual guess of as long again as it has run.</summary>
-    public Interval PredictRemainingSeconds(JobView job, DateTimeOffset now)
+    public Interval PredictRemainingSeconds(JobView job, DateTimeOffset now) => PredictRemainingSeconds(job, now, job.WorkSaved);
+
+    /// <summary>Predicted remaining run time on the reference GPU once <paramref name="done"/> of work
+    /// (reference time) is done: for a running job, its progress in the current run included.</summary>
+    public Interval PredictRemainingSeconds(JobView job, DateTimeOffset now, TimeSpan done)
     {
         var p = PredictSeconds(job, now);
         // A run that was cut short proves the job is at least that long (restarts do not change it).
         var floor = _ranFor.GetValueOrDefault(job.Seq);
         var est = Math.Max(p.Estimate, floor * 2);
         var high = Math.Max(p.High, floor * 4);
-        var done = job.WorkSaved.TotalSeconds;
-        var rem = Math.Max(est - done, Math.Max(60, done * 0.5));
-        return new Interval(rem, Math.Max(0, Math.Max(p.Low, floor) - done), Math.Max(rem, high - done));
+        var d = done.TotalSeconds;
+        var rem = Math.Max(est - d, Math.Max(60, d * 0.5));
+        return new Interval(rem, Math.Max(0, Math.Max(p.Low, floor) - d), Math.Max(rem, high - d));
     }
 
     /// <summary>GPU-job arrivals per hour over the last hour.</summary>

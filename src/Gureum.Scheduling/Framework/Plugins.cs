@@ -40,7 +40,11 @@ public static class QueueSortKeys
 /// <summary>Filter phase: may this job (one gang member) go on this node now? Must not mutate
 /// anything, and must depend only on the job and the node's <see cref="Gureum.Core.Planning.NodeShape"/>
 /// (offer, market, free resources), not on its id or the jobs on it: the scheduler evaluates one
-/// node per shape.</summary>
+/// node per shape. One allowed exception: a filter may refuse a node for the jobs on it
+/// (<see cref="SchedulingContext.RunningOn"/>, <see cref="SchedulingContext.PlacedOn"/>) when a
+/// refusal costs only an opportunity, as the <c>gureum</c> policy's lifetime rule does; with a
+/// capacity index it is asked about the first node of each shape only, so a node of that shape
+/// it would accept may go unseen and the job waits for a node of its own.</summary>
 public interface IFilterPlugin : IPlugin
 {
     Status Filter(JobView job, Node node, SchedulingContext ctx);

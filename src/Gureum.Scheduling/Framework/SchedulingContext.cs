@@ -15,6 +15,7 @@ public sealed class SchedulingContext
     private Node?[]? _overlay;
     private readonly List<int> _changed = [];
     private Dictionary<string, List<JobView>>? _runningByNode;
+    private Dictionary<string, List<JobView>>? _placedByNode;
     private readonly HashSet<long> _preempted = [];
     private readonly Dictionary<string, long> _labMilli = new(StringComparer.Ordinal);
 
@@ -268,6 +269,9 @@ public sealed class SchedulingContext
             var i = IndexById[p.NodeId];
             SetOverlay(i, NodeAccounting.Allocate(NodeAt(i), p));
             milli += p.MilliGpus;
+            _placedByNode ??= new Dictionary<string, List<JobView>>(StringComparer.Ordinal);
+            if (!_placedByNode.TryGetValue(p.NodeId, out var placed)) _placedByNode[p.NodeId] = placed = [];
+            placed.Add(job);
         }
         _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + milli;
     }
@@ -308,6 +312,10 @@ public sealed class SchedulingContext
         }
         return _runningByNode.TryGetValue(nodeId, out var list) ? list : [];
     }
+
+    /// <summary>Jobs this decision has placed on a node so far (not yet in the snapshot's running set).</summary>
+    public IReadOnlyList<JobView> PlacedOn(string nodeId) =>
+        _placedByNode is not null && _placedByNode.TryGetValue(nodeId, out var list) ? list : [];
 
     /// <summary>Nodes whose state changed in this decision (placements or evictions).</summary>
     public IEnumerable<Node> ChangedNodes => _changed.Select(i => _overlay![i]!);

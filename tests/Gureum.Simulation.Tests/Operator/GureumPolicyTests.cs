@@ -2,6 +2,7 @@ using Gureum.Autoscaling;
 using Gureum.Autoscaling.Operator;
 using Gureum.Core.Cloud;
 using Gureum.Core.Domain;
+using Gureum.Scheduling.Framework;
 using Gureum.Simulation.Metrics;
 using Gureum.Simulation.Operator;
 using Gureum.Simulation.Replay;
@@ -227,6 +228,111 @@ public sealed class GureumPolicyTests
         Assert.Null(Trained(10).Suitable(big, empty8, Snapshot([Fast, Fast8]) with { Pending = [big] }));
         // Turned off by option.
         Assert.Null(new GureumPolicy(new GureumOptions { OversizedNodeMaxCostRatio = 0 }).Suitable(job, empty8, Snapshot([Fast, Fast8])));
+    }
+
+    /// <summary>History: lab "short" jobs ran 1 h, lab "long" jobs 20 h (V100), twenty of each.</summary>
+    private static HistoryDurationPredictor ShortAndLongHistory()
+    {
+        var history = new HistoryDurationPredictor();
+        for (var i = 0; i < 20; i++)
+        {
+            history.Observe(B.Job($"s{i}", 0, 0, lab: "short"), TimeSpan.FromHours(1), B.T0);
+            history.Observe(B.Job($"l{i}", 0, 0, lab: "long"), TimeSpan.FromHours(20), B.T0);
+        }
+        return history;
+    }
+
+    [Fact]
+    public void OutlivesNode_LongJobBesideJobsEndingSoonOnABigNode_Refused_UnlessOthersLastAsLongOrItIsAService()
+    {
+        // On Fast8 (8 A100 = 2.2× V100, $9.60/h on demand) a short job runs, predicted to end in
+        // 1/2.2 h; the long one would take 20/2.2 ≈ 9.1 h: ~8.6 h more of the whole node (~$83)
+        // against ~$11 on a Fast (1 A100, $1.20/h) node of its own.
+        var policy = new GureumPolicy(models: new OperatorModels(ShortAndLongHistory()));
+        var node = Node.Create("n8", Fast8, Market.OnDemand, NodeState.Ready, B.T0) with { RunningJobs = 1 };
+        var running = new JobView
+        {
+            Seq = 1, Spec = B.Job("r", 0, 3600, lab: "short") with { Spot = SpotPreference.Never }, Status = JobStatus.Running,
+            QueuedSince = B.T0, RunStartedAt = B.T0, Attempts = 1, Placements = [new Placement("n8", [0], 1000, 1, 4)],
+        };
+        var snapshot = Snapshot([Fast, Fast8]) with { Nodes = [node], Running = System.Collections.Immutable.ImmutableSortedDictionary<long, JobView>.Empty.Add(1, running) };
+        JobView Waiting(string id, string lab, long seq, int milli = 0) =>
+            View(B.Job(id, 0, 1, gpus: milli > 0 ? 0 : 1, milli: milli, lab: lab) with { Spot = SpotPreference.Never }) with { Seq = seq };
+        var longJob = Waiting("long-1", "long", 2);
+
+        var ctx = new SchedulingContext(snapshot, []);
+        var why = policy.OutlivesNode(longJob, node, ctx);
+        Assert.NotNull(why);
+        Assert.Contains("after the jobs on it are predicted to end", why);
+        // A short job ends with the node's job; a service moves without loss: both may join.
+        Assert.Null(policy.OutlivesNode(Waiting("short-1", "short", 3), node, ctx));
+        Assert.Null(policy.OutlivesNode(longJob with { Spec = longJob.Spec with { Kind = JobKind.Service } }, node, ctx));
+        // Once this decision placed one long job there, another may join it: they end together.
+        ctx.Commit(longJob, [new Placement("n8", [1], 1000, 1, 4)]);
+        Assert.Null(policy.OutlivesNode(Waiting("long-2", "long", 4), node, ctx));
+
+        // On a 1-GPU node the rule does not apply (at most one GPU kept up), nor when turned off.
+        var fresh = new SchedulingContext(snapshot, []);
+        var one = Node.Create("n1", Fast, Market.OnDemand, NodeState.Ready, B.T0) with { RunningJobs = 1 };
+        Assert.Null(policy.OutlivesNode(Waiting("long-3", "long", 5, milli: 500), one, fresh));
+        var off = new GureumPolicy(new GureumOptions { NodeLifeExtensionMaxCostRatio = 0 }, new OperatorModels(ShortAndLongHistory()));
+        Assert.Null(off.OutlivesNode(longJob, node, fresh));
+    }
+
+    [Fact]
+    public void Decide_LongJobFirstInQueue_IsNotCreditedWithSharingABigNodeWithShortOnes()
+    {
+        // A 20-h job (V100) first in the queue (higher priority) and seven 1-h jobs of its shape. An
+        // 8-A100 node at $0.80 a GPU-hour is cheaper per job than a 1-A100 node at $1.20 only when
+        // shared. Credited with the seven short jobs as sharers, the long job would get the big node
+        // and keep it up ~8.6 h after them; it is credited with none and gets a node of its own,
+        // while the short jobs share a big one.
+        var big8 = B.Offer("big.8", "A100", 8, 6.40m, zone: "z-b", vcpus: 64, mem: 512);
+        var longJob = View(B.Job("long", 0, 1, lab: "long", priority: 1) with { Spot = SpotPreference.Never }) with { Seq = 1 };
+        var shorts = Enumerable.Range(0, 7).Select(i => View(B.Job($"s{i}", 0, 1, lab: "short") with { Spot = SpotPreference.Never }) with { Seq = 2 + i });
+        var snapshot = Snapshot([Fast, big8]) with { Pending = [longJob, .. shorts] };
+        Dictionary<string, string> Bought(double ratio)
+        {
+            var core = PolicyCatalog.CreateGureumWith(new GureumPolicy(new GureumOptions { NodeLifeExtensionMaxCostRatio = ratio }, new OperatorModels(ShortAndLongHistory())));
+            return core.Decide(snapshot).Actions.OfType<Core.Planning.ProvisionNode>()
+                .SelectMany(p => p.ForJobs.Select(j => (j, p.Offer.InstanceType))).ToDictionary(x => x.j, x => x.InstanceType);
+        }
+        var on = Bought(1);
+        Assert.Equal("fast.1", on["long"]);
+        Assert.All(Enumerable.Range(0, 7), i => Assert.Equal("big.8", on[$"s{i}"]));
+        // Without the rule the long job is credited with all seven and all eight share one big node.
+        var off = Bought(0);
+        Assert.All(off.Values, t => Assert.Equal("big.8", t));
+        Assert.Equal(8, off.Count);
+    }
+
+    [Fact]
+    public async Task Replay_LongJobBoughtAlongsideShortOnes_GetsANodeOfItsOwn_AndTheBigNodeGoesWhenTheShortOnesEnd()
+    {
+        // Seven 1-h jobs and one 20-h job (V100 hours) arrive together; an 8-A100 node at $0.80 a
+        // GPU-hour shared by the seven is cheaper for them than 1-A100 nodes at $1.20, so one is
+        // bought and all eight are counted on to start there. Without the lifetime rule the long
+        // job keeps the $6.40/h node up ~8.6 h after the others end (~$55); with it, the long job
+        // waits for a 1-GPU node of its own (~$11).
+        var big8 = B.Offer("big.8", "A100", 8, 6.40m, zone: "z-b", vcpus: 64, mem: 512);
+        var jobs = Enumerable.Range(0, 7).Select(i => B.Job($"s{i}", 0, 3600, lab: "short") with { Spot = SpotPreference.Never })
+            .Append(B.Job("long", 0, 72_000, lab: "long") with { Spot = SpotPreference.Never }).ToList();
+        async Task<ReplayOutcome> Run(double ratio) => await ReplayEngine.RunAsync(new ReplaySetup
+        {
+            Core = PolicyCatalog.CreateGureumWith(new GureumPolicy(new GureumOptions { NodeLifeExtensionMaxCostRatio = ratio }, new OperatorModels(ShortAndLongHistory()))),
+            Jobs = jobs, Offers = [Fast, big8], FixedFleet = [], Spot = CalmSpotMarket.Instance, Options = new ReplayOptions(),
+        });
+        var on = await Run(1);
+        var off = await Run(0);
+        var (mOn, mOff) = (ReplayMetrics.Compute(on), ReplayMetrics.Compute(off));
+        Assert.Equal(8, mOn.JobsCompleted);
+        Assert.Equal(8, mOff.JobsCompleted);
+        string TypeOf(ReplayOutcome o, string job) => o.Bills.Single(b => b.NodeId == o.Runs[job].Single().NodeIds).Offer.InstanceType;
+        Assert.All(Enumerable.Range(0, 7), i => Assert.Equal("big.8", TypeOf(off, $"s{i}")));
+        Assert.Equal("big.8", TypeOf(off, "long"));
+        Assert.All(Enumerable.Range(0, 7), i => Assert.Equal("big.8", TypeOf(on, $"s{i}")));
+        Assert.Equal("fast.1", TypeOf(on, "long"));
+        Assert.True(mOn.CostUsd < mOff.CostUsd - 30, $"cost with the rule {mOn.CostUsd}, without {mOff.CostUsd}");
     }
 
     [Fact]
