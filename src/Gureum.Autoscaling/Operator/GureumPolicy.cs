@@ -321,14 +321,14 @@ public sealed partial class GureumPolicy : ElasticPolicy
     public string? OutlivesNode(JobView job, Node node, SchedulingContext ctx)
     {
         if (!LifeRuleApplies(job, node)) return null;
+        // A node of the offer and market bought for the job always passes (as in PackingMismatch):
+        // otherwise the job could turn down every node bought for it, again and again.
+        if (_boughtFor.TryGetValue(job.Id, out var bought) && ReferenceEquals(bought.Offer, node.Offer) && bought.Market == node.Market) return null;
         var running = ctx.RunningOn(node.Id);
         var placed = ctx.PlacedOn(node.Id);
         if (running.Count == 0 && placed.Count == 0) return null;
         var end = RunningEnd(node, running, ctx);
         foreach (var p in placed) end = Math.Max(end, PredictedWallSeconds(p, node, ctx.Now));
-        // A node of the offer and market bought for the job always passes (as in PackingMismatch):
-        // otherwise the job could turn down every node bought for it, again and again.
-        if (_boughtFor.TryGetValue(job.Id, out var bought) && ReferenceEquals(bought.Offer, node.Offer) && bought.Market == node.Market) return null;
         var mine = PredictedWallSeconds(job, node, ctx.Now);
         if (mine <= end) return null;
         var extraUsd = (double)(node.Offer.PricePerHour(node.Market) ?? 0) * (mine - end) / 3600;
