@@ -156,7 +156,11 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
                 boughtFor.GetValueOrDefault(into)?.Add(w.Job.Id);
                 continue;
             }
-            if (Choose(w.Job, snapshot, HasCapacity) is not { } choice) continue;
+            if (Choose(w.Job, snapshot, HasCapacity) is not { } choice)
+            {
+                if (WhyNotBought(w.Job) is { } why0) waitingFor[w.Job.Id] = why0;
+                continue;
+            }
             var why = ExplainChoice(w.Job, choice.Offer, choice.Market) ?? $"for {w.Job.Id}";
             for (var k = 0; k < job.Resources.Nodes; k++)
             {
@@ -229,6 +233,10 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 
     /// <summary>Why a node was bought for a job (the provision action's reason), or null for the default.</summary>
     protected virtual string? ExplainChoice(JobView job, Offer offer, Market market) => null;
+
+    /// <summary>Why <see cref="Choose"/> bought nothing for a job just now, when the policy chose to
+    /// wait (shown as the job's reason); null for the general reason.</summary>
+    protected virtual string? WhyNotBought(JobView job) => null;
 
     /// <summary>How long an empty ready node is kept before release, and the release reason.
     /// Default: <see cref="ElasticOptions.IdleTimeout"/>.</summary>

@@ -81,6 +81,21 @@ public sealed record GureumOptions
     /// <see cref="NodeLifeExtensionMaxCostRatio"/>). Default 2 (1.5 measured the same).</summary>
     public double SharingLifetimeFactor { get; init; } = 2;
 
+    /// <summary>A job that restarts from zero (no checkpoints, not a service), has no deadline and lets
+    /// the policy pick the market, and whose cheapest choice now is on demand, waits for spot instead
+    /// when an offer it would take is left out only by its spot cooldown (a reclaim or failed request
+    /// there less than <see cref="ElasticOptions.SpotCooldown"/> ago) and is expected to cost at least
+    /// this share less there, hazard and sharing counted as for any purchase. Such a job cannot move
+    /// off on-demand capacity later without losing its work (services and checkpointing jobs can, see
+    /// <see cref="ServiceMoveMinSaving"/>), so without the wait a long one pays on-demand prices for
+    /// its whole run after one reclaim. Default 0.25 (0.10 measured the same); 0 or less turns waiting off.</summary>
+    public double WaitForSpotMinSaving { get; init; } = 0.25;
+
+    /// <summary>A job waits for spot (<see cref="WaitForSpotMinSaving"/>) only while its time waited
+    /// for it, up to the end of the cooldown, stays within this share of its predicted run time on
+    /// the spot offer. Default 0.25.</summary>
+    public double WaitForSpotMaxShare { get; init; } = 0.25;
+
     /// <summary>Restart overhead assumed in lost-work estimates (replay default). Default 30 s.</summary>
     public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -124,6 +139,8 @@ public sealed partial class GureumPolicy : ElasticPolicy
     private readonly Dictionary<string, PendingMove> _moves = new(StringComparer.Ordinal); // running job → its replacement on the way
     private readonly HashSet<string> _reservedNodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _runningEnd = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, (DateTimeOffset Until, string Why)> _spotWaits = []; // job waiting for spot in cooldown now → until when, why
+    private readonly Dictionary<long, DateTimeOffset> _spotWaitSince = []; // job that has waited for spot → since when (until it starts)
     private ClusterSnapshot? _endsFor;
 
     /// <summary>A running job's move to cheaper capacity, bought and not yet made: the job runs on
@@ -162,6 +179,9 @@ public sealed partial class GureumPolicy : ElasticPolicy
         Models.Observe(snapshot);
         Models.Starting(snapshot, scheduled.Actions);
         foreach (var a in scheduled.Actions) if (a is StartJob start) _boughtFor.Remove(start.JobId);
+        if (_spotWaitSince.Count > 0)
+            foreach (var seq in _spotWaitSince.Keys)
+                if (!snapshot.Pending.Any(p => p.Seq == seq)) { _spotWaitSince.Remove(seq); _spotWaits.Remove(seq); }
         _scheduled = scheduled.Actions;
         _snapshot = snapshot;
         TrackMoves(snapshot);
@@ -185,12 +205,13 @@ public sealed partial class GureumPolicy : ElasticPolicy
 
     protected override (Offer Offer, Market Market)? Choose(JobView job, ClusterSnapshot snapshot, Func<Offer, bool> hasCapacity)
     {
-        var best = Best(job, snapshot, hasCapacity, out var bestOnDemand);
+        var best = Best(job, snapshot, hasCapacity, out var bestOnDemand, out var cooling);
         var key = ShapeKey.Of(job.Spec);
         _waitingByShape[key] = Math.Max(0, _waitingByShape.GetValueOrDefault(key) - 1);
         if (_waitingRems.TryGetValue(key, out var rems))
             for (var i = 0; i < rems.Count; i++)
                 if (rems[i].Seq == job.Seq) { rems.RemoveAt(i); break; }
+        if (WaitsForSpot(job, best, cooling, snapshot)) return null;
         if (best is not { } b) return null;
         _boughtFor[job.Id] = (b.Offer, b.Market);
         var why = $"{b}";
@@ -203,7 +224,12 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// <summary>The cheapest expected (offer, market) for a job now, and the best on-demand one.
     /// With <paramref name="alone"/> the job is costed as the only one on the new node (otherwise
     /// jobs of its shape waiting in this decision are expected to share it).</summary>
-    public OfferEstimate? Best(JobView job, ClusterSnapshot snapshot, Func<Offer, bool>? hasCapacity, out OfferEstimate? bestOnDemand, bool alone = false)
+    public OfferEstimate? Best(JobView job, ClusterSnapshot snapshot, Func<Offer, bool>? hasCapacity, out OfferEstimate? bestOnDemand, bool alone = false) =>
+        Best(job, snapshot, hasCapacity, out bestOnDemand, out _, alone);
+
+    /// <summary><see cref="Best(JobView, ClusterSnapshot, Func{Offer, bool}?, out OfferEstimate?, bool)"/>, and
+    /// the cheapest spot offer it would accept that is left out only because it is in spot cooldown now.</summary>
+    private OfferEstimate? Best(JobView job, ClusterSnapshot snapshot, Func<Offer, bool>? hasCapacity, out OfferEstimate? bestOnDemand, out OfferEstimate? coolingSpot, bool alone = false)
     {
         var spec = job.Spec;
         var pred = Models.PredictRemainingSeconds(job, snapshot.Now);
@@ -213,13 +239,14 @@ public sealed partial class GureumPolicy : ElasticPolicy
         // On a node of 2+ GPUs a job that is not a service shares, for its whole run, only with
         // waiting jobs of its shape predicted to run about as long (the lifetime rule keeps the others apart).
         var alike = others;
+        var mayWait = !alone && MayWaitForSpot(spec);
         if (!alone && Options.NodeLifeExtensionMaxCostRatio > 0 && spec.Kind != JobKind.Service && _waitingRems.TryGetValue(ShapeKey.Of(spec), out var rems))
         {
             alike = 0;
             var f = Options.SharingLifetimeFactor;
             foreach (var (seq, r) in rems) if (seq != job.Seq && r >= rem / f && r <= rem * f) alike++;
         }
-        OfferEstimate? best = null, bestSpot = null;
+        OfferEstimate? best = null, bestSpot = null, cooling = null;
         bestOnDemand = null;
         // Memoized (GureumPolicy.Memo.cs): the offers, in catalog order, that pass the shape-only
         // filters (speed, Eligibility.Allows per market); a zone's hazard and spot cooldown.
@@ -231,19 +258,48 @@ public sealed partial class GureumPolicy : ElasticPolicy
             foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
             {
                 if (!c.Allows(m) || TooDearForCpuJob(spec, o, m, snapshot, out _, out _)) continue;
-                if (m == Market.Spot && CoolingDown(i, o, snapshot)) continue;
+                var cools = m == Market.Spot && CoolingDown(i, o, snapshot);
+                if (cools && !mayWait) continue;
                 var e = CostModel.Estimate(spec, rem, o, m, hazard, o.GpuCount >= 2 ? alike : others, Options.RestartOverhead);
                 if (m == Market.OnDemand) { if (Better(e, bestOnDemand)) bestOnDemand = e; continue; }
                 // Acceptability only matters for an offer that would be the best spot so far.
-                if (!Better(e, bestSpot)) continue;
+                if (!Better(e, cools ? cooling : bestSpot)) continue;
                 if (spec.Spot != SpotPreference.Always && !SpotAcceptable(job, RiskEstimate(job, pred, o, hazard), snapshot.Now)) continue;
-                bestSpot = e;
+                if (cools) cooling = e;
+                else bestSpot = e;
             }
         }
         best = bestOnDemand;
         if (bestSpot is { } s && (best is null || s.ExpectedUsd < best.Value.ExpectedUsd)) best = s;
+        coolingSpot = cooling;
         return best;
     }
+
+    /// <summary>Whether a job whose best choice now is on demand (or nothing) waits for spot in
+    /// cooldown instead (<see cref="GureumOptions.WaitForSpotMinSaving"/>); the wait and its reason are
+    /// recorded, and the policy asks to be woken when the cooldown ends.</summary>
+    private bool WaitsForSpot(JobView job, OfferEstimate? best, OfferEstimate? cooling, ClusterSnapshot snapshot)
+    {
+        _spotWaits.Remove(job.Seq);
+        if (cooling is not { } c || !MayWaitForSpot(job.Spec) || best is { Market: Market.Spot }) return false;
+        if (best is { } od && c.ExpectedUsd > (1 - Options.WaitForSpotMinSaving) * od.ExpectedUsd) return false;
+        if (SpotCooldownUntil(snapshot, c.Offer) is not { } until) return false;
+        // Counted from the first wait, across failed requests at the end of a cooldown (which start another).
+        var since = _spotWaitSince.TryGetValue(job.Seq, out var first) ? first : snapshot.Now;
+        if ((until - since).TotalHours > Options.WaitForSpotMaxShare * c.WallHours) return false;
+        _spotWaitSince[job.Seq] = since;
+        _spotWaits[job.Seq] = (until, best is { } b
+            ? $"waits for spot on {c.Offer.Id} (its cooldown after a reclaim or failed request ends at {until:u}): ~${c.ExpectedUsd:0.###} there against ~${b.ExpectedUsd:0.###} on demand now ({b.Offer.Id}), and it would lose its work if it moved later"
+            : $"waits for spot on {c.Offer.Id} (its cooldown after a reclaim or failed request ends at {until:u}): no other offer it may use now");
+        return true;
+    }
+
+    /// <summary>Jobs that may wait for spot (<see cref="GureumOptions.WaitForSpotMinSaving"/>): those that
+    /// restart from zero, without a deadline, letting the policy pick the market.</summary>
+    private bool MayWaitForSpot(JobSpec spec) =>
+        Options.WaitForSpotMinSaving > 0 && !spec.KeepsWorkOnPreemption && spec.Deadline is null && spec.Spot == SpotPreference.Auto;
+
+    protected override string? WhyNotBought(JobView job) => _spotWaits.TryGetValue(job.Seq, out var w) ? w.Why : null;
 
     private static bool Better(OfferEstimate e, OfferEstimate? than) =>
         than is not { } t || e.ExpectedUsd < t.ExpectedUsd - 1e-9 || (Math.Abs(e.ExpectedUsd - t.ExpectedUsd) <= 1e-9 && e.Speed > t.Speed);
@@ -515,9 +571,20 @@ public sealed partial class GureumPolicy : ElasticPolicy
         }
     }
 
-    /// <summary>While services run or wait, decide again at the next move check (a replay decides only
-    /// when something happens; a long-lived service alone would never be reconsidered).</summary>
+    /// <summary>Decide again when the first spot cooldown a job waits for ends, and while services run
+    /// or wait, at the next move check (a replay decides only when something happens; a long-lived
+    /// service alone would never be reconsidered).</summary>
     protected override DateTimeOffset? NextWake(ClusterSnapshot snapshot)
+    {
+        DateTimeOffset? spot = null;
+        foreach (var (until, _) in _spotWaits.Values)
+            if (until > snapshot.Now && (spot is null || until < spot)) spot = until;
+        return Earliest(spot, ServiceWake(snapshot));
+    }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    private DateTimeOffset? ServiceWake(ClusterSnapshot snapshot)
     {
         if (Options.ServiceMoveMinSaving <= 0) return null;
         // The service found last time is usually still running: look it up before scanning.

@@ -336,6 +336,72 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Decide_LongJobWithoutCheckpoints_SpotOnlyInCooldown_WaitsForTheCooldownInsteadOfBuyingOnDemand()
+    {
+        // A100 in z-b: $3.00/h on demand, $0.60/h spot; z-b reclaimed a node at t=0, so spot there is
+        // in its 1-h cooldown until 01:00. At 00:10 a 20-h (V100) job that restarts from zero would
+        // pay ~$27 on demand for its ~9 h on the A100, or ~$5.5 on spot after the cooldown.
+        var a100 = B.Offer("a100.1", "A100", 1, 3.00m, spot: 0.60m, zone: "z-b");
+        var trouble = new Core.Planning.SpotSignals(Core.Planning.SpotSignals.Empty.LastTroubleByZoneModel.SetItem(Core.Planning.SpotSignals.Key("z-b", "A100"), B.T0));
+        Core.Planning.Plan Decide(JobSpec spec, GureumOptions? options = null, double atS = 600)
+        {
+            var policy = new GureumPolicy(options, new OperatorModels(ShortAndLongHistory()));
+            policy.Models.Spot.AddExposure("z-b", "A100", 1000); // z-b has held its spot nodes: one reclaim is no pattern
+            return PolicyCatalog.CreateGureumWith(policy).Decide(Snapshot([a100], trouble, atS) with { Pending = [View(spec)] });
+        }
+        Core.Planning.ProvisionNode? Bought(Core.Planning.Plan plan) => plan.Actions.OfType<Core.Planning.ProvisionNode>().SingleOrDefault();
+        var longJob = B.Job("long", 0, 20 * 3600, lab: "long");
+
+        var waits = Decide(longJob);
+        Assert.Null(Bought(waits));
+        Assert.Equal(B.T0.AddHours(1), waits.WakeAt);
+        Assert.Contains("waits for spot on test/z-b/a100.1", waits.WaitReasons["long"]);
+        Assert.Contains($"ends at {B.T0.AddHours(1):u}", waits.WaitReasons["long"]);
+        // After the cooldown it buys spot.
+        Assert.Equal(Market.Spot, Bought(Decide(longJob, atS: 3600))!.Market);
+        // On demand now: with waiting turned off; for a job predicted to run 1 h (the wait would be
+        // most of its run); for one that keeps its work (it can move to spot later); for one that
+        // must not use spot.
+        Assert.Equal(Market.OnDemand, Bought(Decide(longJob, new GureumOptions { WaitForSpotMinSaving = 0 }))!.Market);
+        Assert.Equal(Market.OnDemand, Bought(Decide(B.Job("short", 0, 3600, lab: "short")))!.Market);
+        Assert.Equal(Market.OnDemand, Bought(Decide(B.Job("long", 0, 20 * 3600, lab: "long", checkpointS: 1800)))!.Market);
+        Assert.Equal(Market.OnDemand, Bought(Decide(longJob with { Spot = SpotPreference.Never }))!.Market);
+    }
+
+    [Fact]
+    public async Task Replay_LongJobWithoutCheckpointsLosesItsSpotNode_WaitsOutTheCooldown_AndRerunsOnSpot()
+    {
+        // As above, end to end: z-b reclaims the job's spot node at 1,800 s. With the rule it waits
+        // for the cooldown (to 5,400 s) and reruns on spot; without it, it reruns on demand at 5×
+        // the price for its whole 9-h run.
+        var a100 = B.Offer("a100.1", "A100", 1, 3.00m, spot: 0.60m, zone: "z-b");
+        var spot = new ScriptedSpotMarket(new() { ["z-b"] = [1800] });
+        async Task<ReplayOutcome> Run(double minSaving)
+        {
+            var policy = new GureumPolicy(new GureumOptions { WaitForSpotMinSaving = minSaving }, new OperatorModels(ShortAndLongHistory()));
+            policy.Models.Spot.AddExposure("z-b", "A100", 1000);
+            return await ReplayEngine.RunAsync(new ReplaySetup
+            {
+                Core = PolicyCatalog.CreateGureumWith(policy), Jobs = [B.Job("long", 0, 20 * 3600, lab: "long")], Offers = [a100],
+                FixedFleet = [], Spot = spot, Options = new ReplayOptions(),
+            });
+        }
+        var on = await Run(0.25);
+        var off = await Run(0);
+        Market MarketOf(ReplayOutcome o, JobRun r) => o.Bills.Single(b => b.NodeId == r.NodeIds).Market;
+
+        var runs = on.Runs["long"];
+        Assert.Equal([RunOutcome.NodeLost, RunOutcome.Completed], runs.Select(r => r.Outcome));
+        Assert.All(runs, r => Assert.Equal(Market.Spot, MarketOf(on, r)));
+        // Bought the moment the cooldown ended, started once the node booted.
+        Assert.Equal(B.T0.AddSeconds(1800 + 3600 + a100.BootDelay.TotalSeconds), runs[1].Start);
+        Assert.Equal(Market.OnDemand, MarketOf(off, off.Runs["long"][1]));
+        var (mOn, mOff) = (ReplayMetrics.Compute(on), ReplayMetrics.Compute(off));
+        Assert.True(mOn.CostUsd < 8 && mOff.CostUsd > 25, $"cost waiting {mOn.CostUsd}, not waiting {mOff.CostUsd}");
+        Assert.True(mOn.MeanJctS - mOff.MeanJctS <= 3600, "the wait costs at most the cooldown");
+    }
+
+    [Fact]
     public void Decide_IdleNodes_SkiRentalPredictsNextUseFromJobsThatMayStartOnThatSize()
     {
         // Sixty 1-GPU jobs arrived in the last hour: a 1-GPU node is predicted to be needed again
