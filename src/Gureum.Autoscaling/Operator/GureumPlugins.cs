@@ -50,13 +50,14 @@ public sealed class PredictedShortestFirstQueueSort(GureumPolicy policy) : IQueu
 /// (<see cref="GureumOptions.MaxSpotLossOverhead"/> over the reference run time)
 /// (or whose risk its deadline cannot absorb), for jobs that need no GPU, GPU nodes far
 /// dearer than the cheapest node they fit (<see cref="GureumPolicy.PackingMismatch"/>), and nodes
-/// whose jobs are predicted to end long before this one (<see cref="GureumPolicy.OutlivesNode"/>:
-/// the one part that looks at the jobs on a node, see <see cref="IFilterPlugin"/>).
+/// whose jobs are predicted to end long before this one (<see cref="GureumPolicy.OutlivesNode"/>),
+/// and on-demand nodes held for the waiting jobs they were bought for (<see cref="GureumPolicy.HeldFor"/>):
+/// the two parts that look at a node's jobs rather than its shape, see <see cref="IFilterPlugin"/>.
 /// </summary>
 public sealed class GureumFitFilter(GureumPolicy policy) : IFilterPlugin
 {
     public string Name => "gureum-fit";
 
     public Status Filter(JobView job, Node node, SchedulingContext ctx) =>
-        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot) ?? policy.OutlivesNode(job, node, ctx)) is { } why ? Status.No(why) : Status.Ok;
+        (policy.Suitable(job, node, ctx.Snapshot) ?? policy.PackingMismatch(job, node, ctx.Snapshot) ?? policy.OutlivesNode(job, node, ctx) ?? policy.HeldFor(job, node, ctx)) is { } why ? Status.No(why) : Status.Ok;
 }

@@ -44,7 +44,9 @@ public static class QueueSortKeys
 /// (<see cref="SchedulingContext.RunningOn"/>, <see cref="SchedulingContext.PlacedOn"/>) when a
 /// refusal costs only an opportunity, as the <c>gureum</c> policy's lifetime rule does; with a
 /// capacity index it is asked about the first node of each shape only, so a node of that shape
-/// it would accept may go unseen and the job waits for a node of its own.</summary>
+/// it would accept may go unseen and the job waits for a node of its own. The same holds for a
+/// filter that keeps a node for the waiting jobs it was bought for (<see cref="SchedulingContext.IsPlaced"/>
+/// tells which of them this decision has placed so far).</summary>
 public interface IFilterPlugin : IPlugin
 {
     Status Filter(JobView job, Node node, SchedulingContext ctx);

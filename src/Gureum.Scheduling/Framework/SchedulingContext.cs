@@ -273,8 +273,14 @@ public sealed class SchedulingContext
             if (!_placedByNode.TryGetValue(p.NodeId, out var placed)) _placedByNode[p.NodeId] = placed = [];
             placed.Add(job);
         }
+        (_placed ??= []).Add(job.Seq);
         _labMilli[job.Spec.Lab] = LabMilli(job.Spec.Lab) + milli;
     }
+
+    private HashSet<long>? _placed;
+
+    /// <summary>Whether this decision has placed the job (on any node) so far.</summary>
+    public bool IsPlaced(JobView job) => _placed?.Contains(job.Seq) == true;
 
     /// <summary>Records a preemption in the overlay: its resources are free for this decision.</summary>
     public void Evict(JobView victim)

@@ -402,6 +402,53 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Decide_OnDemandNodeBoughtForALongJob_IsHeldForIt_AShortJobRankedFirstBuysItsOwnSpotNode()
+    {
+        // A 20-h job that must not use spot gets an on-demand A100 bought at t=0. When the node is
+        // ready a 1-h job has arrived; the queue runs it first (shortest predicted first). Held, the
+        // node goes to the job it was bought for and the short job buys a spot node of its own; not
+        // held, the short job takes the node (at on-demand prices) and a second one is bought.
+        var a100 = B.Offer("a100.1", "A100", 1, 3.00m, spot: 0.60m, zone: "z-b");
+        var longJob = View(B.Job("long", 0, 20 * 3600, lab: "long") with { Spot = SpotPreference.Never }) with { Seq = 1 };
+        var shortJob = View(B.Job("short", 60, 3600, lab: "short")) with { Seq = 2, QueuedSince = B.T0.AddSeconds(60) };
+        Core.Planning.Plan Ready(GureumOptions options)
+        {
+            var core = PolicyCatalog.CreateGureumWith(new GureumPolicy(options, new OperatorModels(ShortAndLongHistory())));
+            var bought = Assert.Single(core.Decide(Snapshot([a100]) with { Pending = [longJob] }).Actions.OfType<Core.Planning.ProvisionNode>());
+            Assert.Equal(Market.OnDemand, bought.Market);
+            var node = Node.Create("n1", a100, Market.OnDemand, NodeState.Ready, B.T0) with { ReadyAt = B.T0.AddSeconds(120), IdleSince = B.T0.AddSeconds(120) };
+            return core.Decide(Snapshot([a100], atS: 120) with { Pending = [shortJob, longJob], Nodes = [node] });
+        }
+        string? StartedOnN1(Core.Planning.Plan plan) => plan.Actions.OfType<Core.Planning.StartJob>().SingleOrDefault(st => st.Placements[0].NodeId == "n1")?.JobId;
+
+        var held = Ready(new GureumOptions());
+        Assert.Equal("long", StartedOnN1(held));
+        var forShort = Assert.Single(held.Actions.OfType<Core.Planning.ProvisionNode>());
+        Assert.Equal((Market.Spot, "short"), (forShort.Market, Assert.Single(forShort.ForJobs)));
+
+        var notHeld = Ready(new GureumOptions { OnDemandHold = TimeSpan.Zero });
+        Assert.Equal("short", StartedOnN1(notHeld));
+        var forLong = Assert.Single(notHeld.Actions.OfType<Core.Planning.ProvisionNode>());
+        Assert.Equal((Market.OnDemand, "long"), (forLong.Market, Assert.Single(forLong.ForJobs)));
+    }
+
+    [Fact]
+    public void Decide_OnDemandNodeHeldForAJob_AnotherJobStartsBesideItWhenTheRoomItNeedsStaysFree()
+    {
+        // Only 2-GPU nodes exist. One is bought on demand for a 1-GPU 20-h job; a 1-GPU 1-h job
+        // arrives before it is ready. Both start on it: the held job's GPU stays free.
+        var a100x2 = B.Offer("a100.2", "A100", 2, 6.00m, zone: "z-b", vcpus: 16, mem: 128);
+        var longJob = View(B.Job("long", 0, 20 * 3600, lab: "long") with { Spot = SpotPreference.Never }) with { Seq = 1 };
+        var shortJob = View(B.Job("short", 60, 3600, lab: "short") with { Spot = SpotPreference.Never }) with { Seq = 2, QueuedSince = B.T0.AddSeconds(60) };
+        var core = PolicyCatalog.CreateGureumWith(new GureumPolicy(null, new OperatorModels(ShortAndLongHistory())));
+        Assert.Single(core.Decide(Snapshot([a100x2]) with { Pending = [longJob] }).Actions.OfType<Core.Planning.ProvisionNode>());
+        var node = Node.Create("n1", a100x2, Market.OnDemand, NodeState.Ready, B.T0) with { ReadyAt = B.T0.AddSeconds(120), IdleSince = B.T0.AddSeconds(120) };
+        var plan = core.Decide(Snapshot([a100x2], atS: 120) with { Pending = [shortJob, longJob], Nodes = [node] });
+        Assert.Equal(["long", "short"], plan.Actions.OfType<Core.Planning.StartJob>().Where(st => st.Placements[0].NodeId == "n1").Select(st => st.JobId).Order());
+        Assert.Empty(plan.Actions.OfType<Core.Planning.ProvisionNode>());
+    }
+
+    [Fact]
     public void Decide_IdleNodes_SkiRentalPredictsNextUseFromJobsThatMayStartOnThatSize()
     {
         // Sixty 1-GPU jobs arrived in the last hour: a 1-GPU node is predicted to be needed again
