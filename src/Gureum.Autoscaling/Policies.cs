@@ -143,13 +143,23 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
         if (_booting.Count > 2 * virtualNodes.Count + 1000) _booting.Clear(); // texts of nodes that have booted since
         // Nodes this decision buys, by their index in virtualNodes: the jobs each is bought for.
         var boughtFor = new Dictionary<int, List<string>>();
+        // Jobs first take the nodes on their way that the policy holds for them, whatever their place in the queue.
+        Dictionary<long, int>? held = null;
+        foreach (var w in scheduled.Waiting)
+        {
+            if (!w.CapacityHelps || w.Job.Spec.Resources.Nodes > 1 || HeldNodeFor(w.Job) is not { } heldId) continue;
+            var view = w.Job;
+            if (virtualNodes.TryPack(view.Spec.Resources, (offer, market) => Eligibility.Allows(view.Spec, offer, market) && MayUse(view, market),
+                    n => n.Id == heldId && MayPackOnto(view, n), out var at))
+                (held ??= [])[view.Seq] = at;
+        }
         foreach (var w in scheduled.Waiting)
         {
             if (requested >= options.MaxProvisionPerDecision) { allSeen = false; limited = true; break; }
             if (!w.CapacityHelps) continue;
             var job = w.Job.Spec;
             if (job.Resources.Nodes > 1) allSeen = false; // a gang does not pack: its booting nodes are not tracked here
-            if (PackInto(virtualNodes, w.Job, out var into))
+            if ((held is not null && held.Remove(w.Job.Seq, out var into)) || PackInto(virtualNodes, w.Job, out into))
             {
                 if (into < inFlight) needed[into] = true;
                 waitingFor[w.Job.Id] = WaitExplanations.OnItsWay(virtualNodes.Nodes[into], snapshot.Now, _booting, boughtNow, into);
@@ -260,6 +270,10 @@ public abstract class ElasticPolicy(ElasticOptions options) : IAutoscalerPolicy
 
     /// <summary>Whether the policy lets this job use a market at all now (default: yes).</summary>
     protected virtual bool MayUse(JobView job, Market market) => true;
+
+    /// <summary>The node on its way (id) that the policy holds for this waiting job: the job is packed
+    /// into it before any other waiting job is packed anywhere. Default: none.</summary>
+    protected virtual string? HeldNodeFor(JobView job) => null;
 
     /// <summary>Whether a waiting job may be packed onto capacity already on its way (default: yes).</summary>
     protected virtual bool MayPackOnto(JobView job, Node node) => true;

@@ -418,6 +418,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
 
     private readonly List<Claim> _claims = [];
     private readonly Dictionary<string, Claim> _claimByNode = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _heldNodeOf = new(StringComparer.Ordinal); // waiting job → node held for it
     private ClusterSnapshot? _claimsFor;
 
     /// <summary>Remembers the on-demand nodes this decision buys for waiting jobs (a move's replacement
@@ -438,6 +439,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         if (ReferenceEquals(_claimsFor, snapshot)) return;
         _claimsFor = snapshot;
         _claimByNode.Clear();
+        _heldNodeOf.Clear();
         if (_claims.Count == 0) return;
         Dictionary<string, JobView>? pending = null;
         for (var k = _claims.Count - 1; k >= 0; k--)
@@ -461,7 +463,17 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 continue;
             }
             _claimByNode[node.Id] = c;
+            foreach (var w in c.Waiting) _heldNodeOf.TryAdd(w.Spec.Id, node.Id);
         }
+    }
+
+    /// <summary>A held on-demand node on its way goes to the jobs it was bought for before other
+    /// waiting jobs are packed into capacity on its way (as <see cref="HeldFor"/> keeps it for them once ready).</summary>
+    protected override string? HeldNodeFor(JobView job)
+    {
+        if (_claims.Count == 0 || _snapshot is null) return null;
+        ResolveClaims(_snapshot);
+        return _heldNodeOf.GetValueOrDefault(job.Spec.Id);
     }
 
     /// <summary>Why a job may not start on an on-demand node bought for other waiting jobs

@@ -433,6 +433,29 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public void Decide_OnDemandNodeBootingForALongJob_IsNotCountedOnForAShortJobRankedFirst()
+    {
+        // As above, but the 1-h job (here also on demand only) arrives while the node still boots.
+        // Held, the booting node stays the long job's and one is bought for the short job; not held,
+        // the short job, first in the queue, is counted into it and a second node is bought for the long one.
+        var a100 = B.Offer("a100.1", "A100", 1, 3.00m, spot: 0.60m, zone: "z-b");
+        var longJob = View(B.Job("long", 0, 20 * 3600, lab: "long") with { Spot = SpotPreference.Never }) with { Seq = 1 };
+        var shortJob = View(B.Job("short", 60, 3600, lab: "short") with { Spot = SpotPreference.Never }) with { Seq = 2, QueuedSince = B.T0.AddSeconds(60) };
+        string Booting(GureumOptions options)
+        {
+            var core = PolicyCatalog.CreateGureumWith(new GureumPolicy(options, new OperatorModels(ShortAndLongHistory())));
+            Assert.Single(core.Decide(Snapshot([a100]) with { Pending = [longJob] }).Actions.OfType<Core.Planning.ProvisionNode>());
+            var node = Node.Create("n1", a100, Market.OnDemand, NodeState.Booting, B.T0);
+            var plan = core.Decide(Snapshot([a100], atS: 60) with { Pending = [shortJob, longJob], Nodes = [node] });
+            var boughtFor = Assert.Single(plan.Actions.OfType<Core.Planning.ProvisionNode>().SelectMany(p => p.ForJobs));
+            Assert.Contains("n1", plan.WaitReasons[boughtFor == "short" ? "long" : "short"]); // the other one waits for n1
+            return boughtFor;
+        }
+        Assert.Equal("short", Booting(new GureumOptions()));
+        Assert.Equal("long", Booting(new GureumOptions { OnDemandHold = TimeSpan.Zero }));
+    }
+
+    [Fact]
     public void Decide_OnDemandNodeHeldForAJob_AnotherJobStartsBesideItWhenTheRoomItNeedsStaysFree()
     {
         // Only 2-GPU nodes exist. One is bought on demand for a 1-GPU 20-h job; a 1-GPU 1-h job
