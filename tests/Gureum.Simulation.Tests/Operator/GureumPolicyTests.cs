@@ -548,13 +548,17 @@ public sealed class GureumPolicyTests
         Assert.Null(policy.Suitable(job, Node.Create("n2", Fast, Market.Spot, NodeState.Ready, B.T0), snapshot));
     }
 
+    /// <summary>Spot: an 8-A100 node at $12/h in z-b ($20 on demand) and a 96-vCPU CPU box at $2/h in z-a.</summary>
+    private static (Offer Gpu8, Offer Cpu96) SpotGpuNodeAndCpuBox(decimal cpuOnDemand, int gpuBootS = 120) =>
+        (B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768, bootS: gpuBootS),
+         B.Offer("cpu.96", null, 0, cpuOnDemand, spot: 2m, zone: "z-a", vcpus: 96, mem: 768));
+
     [Fact]
     public void PackingMismatch_CheapestSpotFitInCooldown_IsNotCounted_UntilTheCooldownEnds()
     {
         // Spot: the CPU box $2 in z-a, the GPU node $12 in z-b. A reclaim in z-a at t=0 hides the box
         // for the 1-h cooldown: the GPU node is then the cheapest spot node the job can get.
-        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768);
-        var cpu96 = B.Offer("cpu.96", null, 0, 6m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var (gpu8, cpu96) = SpotGpuNodeAndCpuBox(cpuOnDemand: 6m);
         var policy = new GureumPolicy();
         var node = Node.Create("n1", gpu8, Market.Spot, NodeState.Ready, B.T0);
         var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400));
@@ -577,8 +581,7 @@ public sealed class GureumPolicyTests
         // reference price: the $12 GPU node is the cheapest spot node the job would be given. Before
         // the rule the job was refused both and bought the box on demand at $16 (seen on the DLRM
         // trace: 1,051 services on on-demand GPU nodes for the month).
-        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768);
-        var cpu96 = B.Offer("cpu.96", null, 0, 16m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var (gpu8, cpu96) = SpotGpuNodeAndCpuBox(cpuOnDemand: 16m);
         var policy = new GureumPolicy();
         var node = Node.Create("n1", gpu8, Market.Spot, NodeState.Ready, B.T0);
         var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400) with { Kind = JobKind.Service });
@@ -603,8 +606,7 @@ public sealed class GureumPolicyTests
         // job (spot only). The cooldown ends while the node boots: the box is cheaper again, and the
         // node is now "too dear" for a CPU job. The job still waits for the node bought for it: no
         // second purchase, no release. A policy that had not bought it would turn it down.
-        var gpu8 = B.Offer("gpu.8", "A100", 8, 20m, spot: 12m, zone: "z-b", vcpus: 96, mem: 768, bootS: 7200);
-        var cpu96 = B.Offer("cpu.96", null, 0, 6m, spot: 2m, zone: "z-a", vcpus: 96, mem: 768);
+        var (gpu8, cpu96) = SpotGpuNodeAndCpuBox(cpuOnDemand: 6m, gpuBootS: 7200);
         var job = View(B.Job("c", 0, 3600, gpus: 0, cpus: 96, mem: 400) with { Spot = SpotPreference.Always });
         var trouble = new Core.Planning.SpotSignals(Core.Planning.SpotSignals.Empty.LastTroubleByZoneModel.SetItem(Core.Planning.SpotSignals.Key("z-a", null), B.T0));
         IReadOnlyList<Offer> offers = [gpu8, cpu96];
