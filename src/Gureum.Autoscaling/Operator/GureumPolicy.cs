@@ -431,8 +431,8 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 _claims.Add(new Claim(snapshot.Now, p.Offer, p.ForJobs));
     }
 
-    /// <summary>Matches claims to the snapshot's nodes (as a move's replacement is matched: requested at
-    /// the decision's instant, same offer) and to its waiting jobs, dropping those that are over: once
+    /// <summary>Matches claims to the snapshot's nodes (<see cref="BoughtAt"/>, as a move's replacement
+    /// is matched) and to its waiting jobs, dropping those that are over: once
     /// per snapshot.</summary>
     private void ResolveClaims(ClusterSnapshot snapshot)
     {
@@ -445,14 +445,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
         for (var k = _claims.Count - 1; k >= 0; k--)
         {
             var c = _claims[k];
-            if (c.NodeId is null)
-                foreach (var n in snapshot.Nodes)
-                    if (n.RequestedAt == c.RequestedAt && n.Market == Market.OnDemand && ReferenceEquals(n.Offer, c.Offer)
-                        && !_claims.Any(o => o != c && o.NodeId == n.Id))
-                    {
-                        c.NodeId = n.Id;
-                        break;
-                    }
+            c.NodeId ??= BoughtAt(snapshot, c.RequestedAt, c.Offer, Market.OnDemand, id => !_claims.Any(o => o != c && o.NodeId == id));
             var node = c.NodeId is { } id ? snapshot.FindNode(id) : null;
             pending ??= snapshot.Pending.ToDictionary(j => j.Spec.Id, StringComparer.Ordinal);
             c.Waiting.Clear();
@@ -800,18 +793,22 @@ public sealed partial class GureumPolicy : ElasticPolicy
         foreach (var (jobId, m) in _moves)
         {
             var stays = snapshot.Running.TryGetValue(m.Seq, out var j) && j.Placements.Count == 1 && j.Placements[0].NodeId == m.FromNodeId;
-            if (stays && m.NodeId is null)
-                foreach (var n in snapshot.Nodes)
-                    if (n.RequestedAt == m.RequestedAt && n.Market == m.Market && ReferenceEquals(n.Offer, m.Offer) && _reservedNodes.Add(n.Id))
-                    {
-                        m.NodeId = n.Id;
-                        break;
-                    }
+            if (stays && m.NodeId is null) m.NodeId = BoughtAt(snapshot, m.RequestedAt, m.Offer, m.Market, _reservedNodes.Add);
             if (stays && m.NodeId is { } nodeId && snapshot.FindNode(nodeId) is { IsAlive: true, RunningJobs: 0 }) continue;
             (drop ??= []).Add(jobId);
             if (m.NodeId is { } gone) _reservedNodes.Remove(gone);
         }
         if (drop is not null) foreach (var id in drop) _moves.Remove(id);
+    }
+
+    /// <summary>How a node a decision bought is found once it is in a snapshot: the first node requested
+    /// at <paramref name="at"/>, of this offer and market, that <paramref name="take"/> accepts (and
+    /// takes: a node found for one purchase is not found for another); null while there is none.</summary>
+    private static string? BoughtAt(ClusterSnapshot snapshot, DateTimeOffset at, Offer offer, Market market, Func<string, bool> take)
+    {
+        foreach (var n in snapshot.Nodes)
+            if (n.RequestedAt == at && n.Market == market && ReferenceEquals(n.Offer, offer) && take(n.Id)) return n.Id;
+        return null;
     }
 
     /// <summary>Makes the moves whose new node is ready: the job is preempted, started there in the
