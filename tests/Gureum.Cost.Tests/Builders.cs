@@ -50,5 +50,6 @@ internal sealed class HourlySpotMarket(double[] reclaimSeconds) : ISpotMarket
         for (var h = Math.Floor((from - B.T0).TotalHours) + 1; B.T0.AddHours(h) < to; h++) list.Add((B.T0.AddHours(h), SpotPrice(offer, B.T0.AddHours(h))));
         return list;
     }
+    public Gureum.Core.Planning.SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window) => null; // publishes no records
     public string Describe() => "hourly";
 }

@@ -1,4 +1,5 @@
 using Gureum.Core.Domain;
+using Gureum.Core.Planning;
 using Gureum.Prediction;
 
 namespace Gureum.Autoscaling.Operator;
@@ -68,10 +69,13 @@ public sealed class HistoryDurationPredictor : IDurationPredictor
 /// Spot loss hazard per (zone, GPU model) learned from what the control plane saw: node-hours of
 /// spot exposure and the reclaims and failed requests among them, with a Gamma prior of one loss
 /// per <see cref="PriorHours"/> node-hours at the pooled rate of all zones (so a new zone starts at
-/// what spot has done elsewhere; before any data, one loss per 12 h). Survival over
-/// a horizon T is exp(−λT) (a Poisson loss process). Evidence fades with age (<see cref="HalfLife"/>).
-/// Only observations stamped at or before the question's time exist, because the policy only
-/// observes snapshots as they come.
+/// what spot has done elsewhere; before any data, one loss per 12 h). A market's published record
+/// (<see cref="SetHistory"/>: its reclaims over the hours it was up in a trailing window, as the
+/// cloud gives it) adds to the evidence at up to <see cref="HistoryWeightHours"/> node-hours, so a
+/// market the policy has not used yet starts at what it has done, not at the pooled rate. Survival
+/// over a horizon T is exp(−λT) (a Poisson loss process). Own evidence fades with age
+/// (<see cref="HalfLife"/>). Only observations stamped at or before the question's time exist,
+/// because the policy only observes snapshots as they come.
 /// </summary>
 public sealed class SpotHazardEstimator : ISpotRiskPredictor
 {
@@ -79,6 +83,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     public const double PriorHours = 12;
     private readonly Dictionary<string, (double Hours, double Losses)> _stats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset At, bool Up)> _lastProbe = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double Hours, double Losses)> _history = new(StringComparer.Ordinal);
     private double _allHours;
     private double _allLosses;
     private DateTimeOffset? _clock;
@@ -90,6 +95,11 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     /// Default 24 h; null keeps everything.</summary>
     public TimeSpan? HalfLife { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Most node-hours a market's published record (<see cref="SetHistory"/>) counts as: a
+    /// longer record counts as this many hours at its own rate, so a few days of the market's own
+    /// behaviour outweigh it. Default 168 (a week).</summary>
+    public double HistoryWeightHours { get; init; } = 168;
+
     /// <summary>Changes whenever what the estimator has learned changes (so callers may keep
     /// <see cref="Hazard"/> answers while it stays the same).</summary>
     public long Revision { get; private set; }
@@ -98,7 +108,7 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     public string Name => "spot-hazard-gamma";
 
     /// <inheritdoc />
-    public string Version => "2";
+    public string Version => "3";
 
     /// <summary>Moves the estimator's clock to <paramref name="now"/>: what was learned before fades by
     /// <see cref="HalfLife"/> (an earlier time changes nothing).</summary>
@@ -138,6 +148,15 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
         Revision++;
     }
 
+    /// <summary>Takes a market's published record (it replaces the one before): its reclaims over the
+    /// hours it was up, weighed as at most <see cref="HistoryWeightHours"/> node-hours.</summary>
+    public void SetHistory(string zone, string? gpuModel, SpotHistory record)
+    {
+        var w = record.UpHours > HistoryWeightHours ? HistoryWeightHours / record.UpHours : 1;
+        _history[Key(zone, gpuModel)] = (record.UpHours * w, record.Reclaims * w);
+        Revision++;
+    }
+
     /// <summary>Records one loss (reclaim or failed request).</summary>
     public void AddLoss(string zone, string? gpuModel)
     {
@@ -164,9 +183,11 @@ public sealed class SpotHazardEstimator : ISpotRiskPredictor
     /// <summary>Losses per node-hour (posterior mean).</summary>
     public double Hazard(string zone, string? gpuModel)
     {
-        var (h, l) = _stats.GetValueOrDefault(Key(zone, gpuModel));
+        var key = Key(zone, gpuModel);
+        var (h, l) = _stats.GetValueOrDefault(key);
+        var (rh, rl) = _history.GetValueOrDefault(key);
         var pooled = (_allLosses + 1) / (_allHours + PriorHours);
-        return (l + pooled * PriorHours) / (h + PriorHours);
+        return (l + rl + pooled * PriorHours) / (h + rh + PriorHours);
     }
 
     /// <summary>Node-hours observed and losses for a zone and model, faded by <see cref="HalfLife"/>

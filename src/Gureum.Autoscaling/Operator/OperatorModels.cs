@@ -29,6 +29,7 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private readonly List<long> _gone = [];
     private readonly HashSet<string> _releasedByUs = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, DateTimeOffset> _trouble = SpotSignals.Empty.LastTroubleByZoneModel;
+    private IReadOnlyDictionary<string, SpotHistory> _history = SpotSignals.Empty.History;
     private readonly Queue<(DateTimeOffset At, int MilliGpus)> _arrivals = new();
     private readonly Dictionary<(int, int), int> _rangeCounts = [];
     private DateTimeOffset _rangeCountsAt;
@@ -219,6 +220,15 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
     private void ObserveSpot(ClusterSnapshot s, double dtHours)
     {
         Spot.Advance(s.Now);
+        if (!ReferenceEquals(s.Spot.History, _history))
+        {
+            foreach (var (key, record) in s.Spot.History)
+            {
+                var (zone, model) = ZoneAndModel(key);
+                Spot.SetHistory(zone, model, record);
+            }
+            _history = s.Spot.History;
+        }
         _lostKeys.Clear();
         if (_prevNodes is { } prevNodes)
         {
@@ -246,11 +256,18 @@ public sealed class OperatorModels(IDurationPredictor? duration = null, SpotHaza
         {
             if (_trouble.TryGetValue(key, out var before) && before == at) continue;
             if (_lostKeys.Contains(key)) continue;
-            var bar = key.IndexOf('|', StringComparison.Ordinal);
-            var model = key[(bar + 1)..];
-            Spot.AddLoss(key[..bar], model == "cpu" ? null : model);
+            var (zone, model) = ZoneAndModel(key);
+            Spot.AddLoss(zone, model);
             SpotLossesObserved++;
         }
         _trouble = s.Spot.LastTroubleByZoneModel;
+    }
+
+    /// <summary>Zone and GPU model (null for CPU) of a <see cref="SpotSignals.Key"/>.</summary>
+    private static (string Zone, string? Model) ZoneAndModel(string key)
+    {
+        var bar = key.IndexOf('|', StringComparison.Ordinal);
+        var model = key[(bar + 1)..];
+        return (key[..bar], model == "cpu" ? null : model);
     }
 }

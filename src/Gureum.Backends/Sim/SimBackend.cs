@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using Gureum.Core.Cloud;
 using Gureum.Core.Control;
+using Gureum.Core.Planning;
 using Gureum.Core.Domain;
 using Gureum.Simulation.Replay;
 using Microsoft.Extensions.Logging;
@@ -18,6 +20,9 @@ public sealed record SimBackendOptions
 
     /// <summary>Minimum billed time per node. Default 60 s, as in replay.</summary>
     public TimeSpan MinimumBilled { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Each spot market's record is published over this window before the time asked
+    /// (<see cref="ISpotHistorySource"/>), as in replay. Default 30 days; zero publishes nothing.</summary>
+    public TimeSpan SpotHistoryWindow { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>Added to every run of a job after its first. Default 30 s, as in replay.</summary>
     public TimeSpan RestartOverhead { get; init; } = TimeSpan.FromSeconds(30);
@@ -39,7 +44,7 @@ public sealed record SimBackendOptions
 /// end is saved and <see cref="RecoverAsync"/> reschedules it after a restart (nodes are not
 /// recovered: the ledger starts empty).
 /// </remarks>
-public sealed partial class SimBackend : INodeProvisioner, IRecoverableExecutor, IDisposable
+public sealed partial class SimBackend : INodeProvisioner, ISpotHistorySource, IRecoverableExecutor, IDisposable
 {
     /// <summary>Backend name in run handles.</summary>
     public const string BackendName = "sim";
@@ -63,9 +68,12 @@ public sealed partial class SimBackend : INodeProvisioner, IRecoverableExecutor,
         _handles = handles;
         _log = (ILogger?)logger ?? NullLogger.Instance;
         var sink = new TimerSink(this);
-        _cloud = new SimulatedCloud(options.Spot, sink, time, options.MinimumBilled);
+        _cloud = new SimulatedCloud(options.Spot, sink, time, options.MinimumBilled, options.SpotHistoryWindow);
         _executor = new SimulatedExecutor(sink, time, options.RestartOverhead, enforceTimeLimit: true);
     }
+
+    /// <inheritdoc />
+    public SpotHistory? History(Offer offer, DateTimeOffset before) => _cloud.History(offer, before);
 
     /// <summary>Sets where readiness, losses and exits are reported.</summary>
     public void Attach(IClusterObserver observer) => _observer = observer ?? throw new ArgumentNullException(nameof(observer));

@@ -32,17 +32,18 @@ internal static class EvalCommand
         var schedules = new Option<bool>("--schedules") { Description = "Write every replay's schedule (OUT/schedules/TRACE/POLICY.jobs.csv and .nodes.csv, as replay --schedule) so the figures can be re-checked without Gureum.", DefaultValueFactory = _ => true };
         var deadlines = new Option<bool>("--deadline-study") { Description = "Run the deadline study on the Can't Be Late traces (about 10 s in Release).", DefaultValueFactory = _ => true };
         var dlrmLimit = new Option<int>("--dlrm-limit") { Description = "Replay only the first N DLRM instances (stated in the report). Default 0: all 23,871 (about 6 min of the eval's time here, nearly all of it the gureum replay).", DefaultValueFactory = _ => 0 };
+        var history = ReplayCommand.SpotHistoryDaysOption();
         var cmd = new Command("eval", "Evaluate the gureum policy against every baseline on every per-job trace, a generated trace and the deadline study.")
         {
-            data, output, seed, limit, genJobs, genTraces, dlrmLimit, predictors, schedules, deadlines,
+            data, output, seed, limit, genJobs, genTraces, dlrmLimit, predictors, schedules, deadlines, history,
         };
-        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(genTraces), p.GetValue(dlrmLimit), p.GetValue(predictors), p.GetValue(schedules), p.GetValue(deadlines), ct));
+        cmd.SetAction(async (p, ct) => await RunAsync(p.GetValue(data)!, p.GetValue(output)!, p.GetValue(seed), p.GetValue(limit), p.GetValue(genJobs), p.GetValue(genTraces), p.GetValue(dlrmLimit), p.GetValue(predictors), p.GetValue(schedules), p.GetValue(deadlines), p.GetValue(history), ct));
         return cmd;
     }
 
     private sealed record TraceSection(string Name, string Source, IReadOnlyList<PolicyMetrics> Policies, OperatorChecks Checks, IReadOnlyList<string> Notes);
 
-    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int generatedTraces, int dlrmLimit, bool scorePredictors, bool writeSchedules, bool deadlineStudy, CancellationToken ct)
+    private static async Task<int> RunAsync(string dataDir, string outDir, int seed, int? limit, int generatedJobs, int generatedTraces, int dlrmLimit, bool scorePredictors, bool writeSchedules, bool deadlineStudy, double spotHistoryDays, CancellationToken ct)
     {
         if (!Directory.Exists(dataDir))
             throw new CliException($"data folder '{dataDir}' does not exist.", "pass --data pointing at the shared data (e.g. /work/shared/data).");
@@ -50,6 +51,7 @@ internal static class EvalCommand
         if (dlrmLimit < 0) throw new CliException($"--dlrm-limit {dlrmLimit} is negative.", "pass a positive number of DLRM instances, or 0 (the default) for all of them.");
         if (generatedJobs <= 0) throw new CliException($"--generated-jobs {generatedJobs} generates no job.", "pass a positive number of jobs (default 3000).");
         if (generatedTraces <= 0) throw new CliException($"--generated-traces {generatedTraces} generates no trace.", "pass 1 or more (default 5).");
+        var replayOptions = new ReplayOptions { SpotHistoryWindow = ReplayCommand.SpotHistoryWindow(spotHistoryDays) };
         var shared = new SharedData(dataDir);
         var catalogs = shared.Catalogs;
         foreach (var c in catalogs)
@@ -100,10 +102,10 @@ internal static class EvalCommand
             List<Node> fleet = [];
             if (loaded.Fleet.Count > 0) { var (f, fn) = FleetBuilder.FromTrace(loaded.Fleet, offers, start); fleet = f; notes.AddRange(fn); }
             Console.Error.WriteLine($"{name}: {jobs.Count} jobs");
-            var results = await OperatorEvaluation.ReplayAllAsync(jobs, offers, spot, fleet, notes, log: s => Console.Error.WriteLine("  " + s), ct: ct);
+            var results = await OperatorEvaluation.ReplayAllAsync(jobs, offers, spot, fleet, notes, log: s => Console.Error.WriteLine("  " + s), ct: ct, options: replayOptions);
             var metrics = results.Select(r => r.Metrics).ToList();
             var ctx = new ReplayContext { Trace = path, Notes = notes, SpotModel = spot.Describe(), Seed = seed };
-            ReplayReport.WriteHtml(Path.Combine(outDir, $"{name}.html"), ctx, results, new ReplayOptions());
+            ReplayReport.WriteHtml(Path.Combine(outDir, $"{name}.html"), ctx, results, replayOptions);
             if (writeSchedules)
                 foreach (var (outcome, _) in results) ReplayReport.WriteSchedule(Path.Combine(outDir, "schedules", name), outcome);
             sections.Add(new TraceSection(name, path, metrics, OperatorChecks.Of(name, metrics), notes));
@@ -129,7 +131,7 @@ internal static class EvalCommand
         if (scores is not null) Console.WriteLine(scores.ToTable());
         var doc = new Dictionary<string, object?>
         {
-            ["data"] = dataDir, ["seed"] = seed,
+            ["data"] = dataDir, ["seed"] = seed, ["spot_history_days"] = replayOptions.SpotHistoryWindow.TotalDays,
             ["traces"] = sections.Select(s => new { name = s.Name, source = s.Source, policies = s.Policies, checks = s.Checks, notes = s.Notes }),
             ["deadline_study"] = new { traces = "spot_traces/cant_be_late/availability/1-node (*_v100_1)", spot_usd_per_hour = DeadlineStudy.SpotPerHour, on_demand_usd_per_hour = DeadlineStudy.OnDemandPerHour, settings = study },
             ["predictors"] = scores,

@@ -32,21 +32,35 @@ internal static class ReplayCommand
         var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Count and report bad trace rows instead of stopping." };
         var limit = new Option<int?>("--limit") { Description = "Replay only the first N jobs (stated in the report)." };
         var ledger = new Option<string?>("--ledger") { Description = "Write each policy's usage, node bills and allocated costs into this cost ledger (DuckDB) as source replay:<policy>." };
+        var history = SpotHistoryDaysOption();
         var cmd = new Command("replay", "Replay a job trace under each policy on the simulated cloud and report cost, JCT and lower bounds.")
         {
-            trace, format, catalogs, spotTraces, policies, profile, seed, json, report, schedule, fleet, skipBad, limit, ledger,
+            trace, format, catalogs, spotTraces, policies, profile, seed, json, report, schedule, fleet, skipBad, limit, ledger, history,
         };
         cmd.SetAction(async (p, ct) =>
         {
             var args = new Args(p.GetValue(trace)!, p.GetValue(format)!, p.GetValue(catalogs) ?? [], p.GetValue(spotTraces), p.GetValue(policies)!,
-                p.GetValue(profile)!, p.GetValue(seed), p.GetValue(json), p.GetValue(report), p.GetValue(schedule), p.GetValue(fleet), p.GetValue(skipBad), p.GetValue(limit), p.GetValue(ledger));
+                p.GetValue(profile)!, p.GetValue(seed), p.GetValue(json), p.GetValue(report), p.GetValue(schedule), p.GetValue(fleet), p.GetValue(skipBad), p.GetValue(limit), p.GetValue(ledger), p.GetValue(history));
             return await RunAsync(args, ct);
         });
         return cmd;
     }
 
+    /// <summary>The <c>--spot-history-days</c> option of <c>replay</c> and <c>eval</c>.</summary>
+    internal static Option<double> SpotHistoryDaysOption() => new("--spot-history-days")
+    {
+        Description = "Days of each spot market's record (reclaims, hours up) the simulated cloud publishes before each decision, as AWS's Spot Advisor publishes the trailing month's; the gureum policy reads it. 0 publishes none.",
+        DefaultValueFactory = _ => 30,
+    };
+
+    /// <summary>The replay window of <c>--spot-history-days</c>; a clear error for a negative or non-finite value.</summary>
+    internal static TimeSpan SpotHistoryWindow(double days) =>
+        double.IsFinite(days) && days is >= 0 and <= 3650
+            ? TimeSpan.FromDays(days)
+            : throw new CliException($"--spot-history-days {days.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a number of days from 0 to 3650.", "pass e.g. --spot-history-days 30, or 0 to publish no spot records.");
+
     private sealed record Args(string Trace, string Format, string[] Catalogs, string? SpotTraces, string Policies, string Profile, int Seed,
-        string? Json, string? Report, string? Schedule, string? Fleet, bool SkipBadRows, int? Limit, string? Ledger = null);
+        string? Json, string? Report, string? Schedule, string? Fleet, bool SkipBadRows, int? Limit, string? Ledger = null, double SpotHistoryDays = 30);
 
     private static async Task<int> RunAsync(Args a, CancellationToken ct)
     {
@@ -81,7 +95,7 @@ internal static class ReplayCommand
             : SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(a.SpotTraces), loaded.Epoch, a.Seed);
         Console.Error.WriteLine($"loaded {jobs.Count} jobs, {offers.Count} offers in {sw.Elapsed.TotalSeconds:F1} s");
 
-        var options = new ReplayOptions { KeepEvents = a.Schedule is not null };
+        var options = new ReplayOptions { KeepEvents = a.Schedule is not null, SpotHistoryWindow = SpotHistoryWindow(a.SpotHistoryDays) };
         var results = new List<(ReplayOutcome Outcome, PolicyMetrics Metrics)>();
         foreach (var name in policyNames)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using Gureum.Core.Domain;
 using Gureum.Core.Planning;
@@ -19,6 +20,10 @@ public sealed record ControlLoopOptions
     /// which bounds a decision's writes when a whole long queue's reasons change at once (a quota
     /// or a node that many jobs wait for).</summary>
     public int MaxWaitReasonWrites { get; init; } = 1000;
+
+    /// <summary>How often the spot markets' published records are read again when the provisioner
+    /// publishes them (<see cref="ISpotHistorySource"/>). Default 1 h.</summary>
+    public TimeSpan SpotHistoryRefresh { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>
@@ -46,6 +51,10 @@ public sealed class ControlLoop(
 
     /// <summary>Decisions taken so far.</summary>
     public long Decisions { get; private set; }
+
+    // The spot markets' records last read (ISpotHistorySource) and when.
+    private ImmutableDictionary<string, SpotHistory>? _spotHistory;
+    private DateTimeOffset _spotHistoryAt;
 
     // The last decision's wait reasons being committed behind it (null when none is outstanding).
     private Task? _reasonsWrite;
@@ -136,10 +145,27 @@ public sealed class ControlLoop(
     {
         var now = time.GetUtcNow();
         var snapshot = await store.SnapshotAsync(now, ct);
+        if (provisioner is ISpotHistorySource source) snapshot = snapshot with { Spot = snapshot.Spot with { History = SpotHistoryAsOf(source, now) } };
         var plan = core.Decide(snapshot);
         Decisions++;
         await ApplyAsync(snapshot, plan, now, ct);
         return plan;
+    }
+
+    /// <summary>The spot markets' records as of <paramref name="now"/>, read again every
+    /// <see cref="ControlLoopOptions.SpotHistoryRefresh"/> (one per zone and GPU model on sale).</summary>
+    private ImmutableDictionary<string, SpotHistory> SpotHistoryAsOf(ISpotHistorySource source, DateTimeOffset now)
+    {
+        if (_spotHistory is { } known && now >= _spotHistoryAt && now - _spotHistoryAt < _options.SpotHistoryRefresh) return known;
+        var b = ImmutableDictionary.CreateBuilder<string, SpotHistory>(StringComparer.Ordinal);
+        foreach (var offer in store.Offers)
+        {
+            if (offer.SpotPerHour is null) continue;
+            var key = SpotSignals.Key(offer.Zone, offer.GpuModel);
+            if (!b.ContainsKey(key) && source.History(offer, now) is { } h) b[key] = h;
+        }
+        (_spotHistory, _spotHistoryAt) = (b.ToImmutable(), now);
+        return _spotHistory;
     }
 
     /// <summary>Stores the plan's wait reasons that differ from what the jobs carry: one pass over

@@ -111,6 +111,18 @@ public interface INodeProvisioner
 }
 
 /// <summary>
+/// A cloud that publishes each spot market's record (<see cref="SpotHistory"/>); a provisioner may
+/// implement it, and the control loop then hands the records to the policy in
+/// <see cref="SpotSignals.History"/>. Only what happened before the time asked about is answered.
+/// </summary>
+public interface ISpotHistorySource
+{
+    /// <summary>The record of <paramref name="offer"/>'s spot market (its zone and GPU model) over the
+    /// source's window ending at <paramref name="before"/>; null when the market has none.</summary>
+    SpotHistory? History(Offer offer, DateTimeOffset before);
+}
+
+/// <summary>
 /// Runs jobs on nodes. Start returns once the job is launched; its end is reported through
 /// <see cref="IClusterObserver.OnJobExitedAsync"/>. Stop is idempotent and does not report an exit.
 /// </summary>

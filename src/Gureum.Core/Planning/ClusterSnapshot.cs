@@ -58,6 +58,11 @@ public sealed record SpotSignals(ImmutableDictionary<string, DateTimeOffset> Las
 {
     public static SpotSignals Empty { get; } = new(ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal));
 
+    /// <summary>Each spot market's published record before now (<see cref="SpotHistory"/>), by
+    /// <see cref="Key"/>, when the cloud publishes one (<see cref="Control.ISpotHistorySource"/>);
+    /// empty otherwise. The same instance while nothing changed, so readers may skip it by reference.</summary>
+    public ImmutableDictionary<string, SpotHistory> History { get; init; } = ImmutableDictionary<string, SpotHistory>.Empty.WithComparers(StringComparer.Ordinal);
+
     /// <summary>Key for a zone and GPU model.</summary>
     public static string Key(string zone, string? gpuModel) => zone + "|" + (gpuModel ?? "cpu");
 
@@ -65,3 +70,14 @@ public sealed record SpotSignals(ImmutableDictionary<string, DateTimeOffset> Las
     public DateTimeOffset? LastTrouble(string zone, string? gpuModel) =>
         LastTroubleByZoneModel.TryGetValue(Key(zone, gpuModel), out var t) ? t : null;
 }
+
+/// <summary>
+/// A spot market's record over a window before the time it was read, as a cloud publishes it (AWS
+/// Spot Advisor's interruption frequency per instance type and region is the trailing month's) or as
+/// availability probes measure it: the hours a spot node could be held there and how many times held
+/// nodes were reclaimed.
+/// </summary>
+/// <param name="UpHours">Hours of the window in which spot capacity could be held.</param>
+/// <param name="Reclaims">Times in the window the market went from available to reclaimed.</param>
+/// <param name="Window">How far back the record reaches.</param>
+public readonly record struct SpotHistory(double UpHours, int Reclaims, TimeSpan Window);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Gureum.Core.Cloud;
+using Gureum.Core.Planning;
 
 namespace Gureum.Simulation.Cloud;
 
@@ -188,6 +189,34 @@ public sealed class SpotMarket : Replay.ISpotMarket
 
         long ahead = at < table.Down.Length ? table.Down[at] - i : table.N - i + table.Down[0];
         return StartOf(next + ahead, table.GapTicks);
+    }
+
+    /// <summary>
+    /// The record of <paramref name="offer"/>'s market over the whole ticks of <paramref name="window"/>
+    /// (at least one) that end where the tick holding <paramref name="before"/> starts: hours up and
+    /// up-to-down transitions (reclaims of a held node). Only ticks before <paramref name="before"/>
+    /// are read; traces wrap as in the replay. An always-available market is up the whole window.
+    /// Null for an offer without a spot market.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is not positive.</exception>
+    public SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        var lane = Find(offer);
+        if (lane is null)
+        {
+            return null;
+        }
+
+        if (lane.Table is not { } table)
+        {
+            return new SpotHistory(window.TotalHours, 0, window);
+        }
+
+        var end = Tick(before, table.GapTicks);
+        var k = Math.Max(1, window.Ticks / table.GapTicks);
+        var (up, reclaims) = table.Count(lane.Index(end - k), k);
+        return new SpotHistory(up * table.Trace.Gap.TotalHours, (int)Math.Min(int.MaxValue, reclaims), TimeSpan.FromTicks(k * table.GapTicks));
     }
 
     /// <summary>
@@ -381,6 +410,13 @@ public sealed class SpotMarket : Replay.ISpotMarket
             Up = [.. trace.Data.Select(v => v > 0)];
             Down = [.. Enumerable.Range(0, N).Where(i => !Up[i])];
             Availability = (N - Down.Length) / (double)N;
+            UpBefore = new int[N + 1];
+            ReclaimsBefore = new int[N + 1];
+            for (var i = 0; i < N; i++)
+            {
+                UpBefore[i + 1] = UpBefore[i] + (Up[i] ? 1 : 0);
+                ReclaimsBefore[i + 1] = ReclaimsBefore[i] + (!Up[i] && Up[(i - 1 + N) % N] ? 1 : 0);
+            }
             if (trace.Prices is { Length: > 0 } prices && prices.Length == N)
             {
                 var mean = prices.Sum() / N;
@@ -400,7 +436,25 @@ public sealed class SpotMarket : Replay.ISpotMarket
         public bool[] Up { get; }
         public int[] Down { get; }
         public double Availability { get; }
+        /// <summary>Up ticks among indices [0, i).</summary>
+        public int[] UpBefore { get; }
+        /// <summary>Up-to-down transitions at indices [0, i) (the previous tick taken cyclically).</summary>
+        public int[] ReclaimsBefore { get; }
         public decimal[]? Factor { get; }
+
+        /// <summary>Up ticks and reclaims over <paramref name="count"/> ticks from index <paramref name="start"/>, cyclically.</summary>
+        public (long Up, long Reclaims) Count(int start, long count)
+        {
+            var (cycles, rest) = Math.DivRem(count, N);
+            long up = cycles * UpBefore[N], reclaims = cycles * ReclaimsBefore[N];
+            var stop = start + (int)rest;
+            if (stop <= N)
+            {
+                return (up + UpBefore[stop] - UpBefore[start], reclaims + ReclaimsBefore[stop] - ReclaimsBefore[start]);
+            }
+
+            return (up + UpBefore[N] - UpBefore[start] + UpBefore[stop - N], reclaims + ReclaimsBefore[N] - ReclaimsBefore[start] + ReclaimsBefore[stop - N]);
+        }
         public int[] Changes { get; }
     }
 

@@ -62,6 +62,9 @@ public static class DryRun
                 Options = new ReplayOptions
                 {
                     KeepEvents = true, Horizon = horizon ?? TimeSpan.FromDays(30), StopWhenStarted = target.Id,
+                    // No spot records: a calm market's would tell the fresh policy that spot never
+                    // fails, which the dry run assumes only of the run it prices.
+                    SpotHistoryWindow = TimeSpan.Zero,
                     // Find reads only the new job's events and node purchases: not every other job's.
                     Store = new InMemoryStoreOptions { KeepEvent = e => e.JobId == target.Id || e.Kind == EventKind.NodeRequested },
                 },

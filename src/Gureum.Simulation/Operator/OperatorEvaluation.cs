@@ -53,16 +53,17 @@ public sealed record OperatorChecks
 /// <summary>Replays every baseline and <c>gureum</c> on one trace, all on the same offers and spot market.</summary>
 public static class OperatorEvaluation
 {
-    /// <summary>Runs the policies; <c>static</c> is skipped (and said so in <paramref name="notes"/>) when there is no fleet.</summary>
+    /// <summary>Runs the policies with <paramref name="options"/> (default <see cref="ReplayOptions"/>'s);
+    /// <c>static</c> is skipped (and said so in <paramref name="notes"/>) when there is no fleet.</summary>
     public static async Task<IReadOnlyList<(ReplayOutcome Outcome, PolicyMetrics Metrics)>> ReplayAllAsync(
         IReadOnlyList<JobSpec> jobs, IReadOnlyList<Offer> offers, ISpotMarket spot, IReadOnlyList<Node> fleet, List<string> notes,
-        IReadOnlyList<string>? policies = null, Action<string>? log = null, CancellationToken ct = default)
+        IReadOnlyList<string>? policies = null, Action<string>? log = null, CancellationToken ct = default, ReplayOptions? options = null)
     {
         var results = new List<(ReplayOutcome, PolicyMetrics)>();
         foreach (var name in policies ?? PolicyCatalog.Names)
         {
             var core = PolicyCatalog.Create(name);
-            var setup = new ReplaySetup { Core = core, Jobs = jobs, Offers = offers, Spot = spot };
+            var setup = new ReplaySetup { Core = core, Jobs = jobs, Offers = offers, Spot = spot, Options = options ?? new ReplayOptions() };
             if (core.Autoscaler is StaticPolicy)
             {
                 if (fleet.Count == 0) { notes.Add("static skipped: the trace has no node list to hold as a fixed fleet."); continue; }

@@ -1,4 +1,5 @@
 using Gureum.Core.Cloud;
+using Gureum.Core.Planning;
 
 namespace Gureum.Simulation.Replay;
 
@@ -17,6 +18,11 @@ public interface ISpotMarket
     /// <summary>Price changes strictly inside (<paramref name="from"/>, <paramref name="to"/>).</summary>
     IReadOnlyList<(DateTimeOffset At, decimal Price)> PriceChanges(Offer offer, DateTimeOffset from, DateTimeOffset to);
 
+    /// <summary>The market's record over <paramref name="window"/> ending at the start of the tick
+    /// holding <paramref name="before"/> (nothing at or after it): hours up and reclaims. Null for an
+    /// offer without a spot price.</summary>
+    SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window);
+
     /// <summary>How traces map to offers and zones, for reports.</summary>
     string Describe();
 }
@@ -29,5 +35,6 @@ public sealed class CalmSpotMarket : ISpotMarket
     public DateTimeOffset? NextReclaim(Offer offer, DateTimeOffset after) => null;
     public decimal SpotPrice(Offer offer, DateTimeOffset t) => offer.SpotPerHour ?? throw new InvalidOperationException($"{offer.Id} has no spot price.");
     public IReadOnlyList<(DateTimeOffset At, decimal Price)> PriceChanges(Offer offer, DateTimeOffset from, DateTimeOffset to) => [];
+    public SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window) => offer.SpotPerHour is null ? null : new SpotHistory(window.TotalHours, 0, window);
     public string Describe() => "no spot traces: spot always available at catalog prices, never reclaimed";
 }

@@ -17,6 +17,11 @@ public sealed record ReplayOptions
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>The replay stops this long after the last submission even if jobs remain. Default 365 days.</summary>
     public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(365);
+    /// <summary>The simulated cloud publishes each spot market's record over this window before the
+    /// decision time (reclaims and hours up, read off the market's trace: <see cref="SpotHistory"/>),
+    /// as AWS's Spot Advisor publishes the trailing month's interruption frequency. Default 30 days;
+    /// zero publishes nothing.</summary>
+    public TimeSpan SpotHistoryWindow { get; init; } = TimeSpan.FromDays(30);
     /// <summary>Keep the full event log in memory. Default false.</summary>
     public bool KeepEvents { get; init; }
     /// <summary>
@@ -86,7 +91,7 @@ public static class ReplayEngine
         var time = new SimulationTimeProvider(start);
         var events = new EventQueue();
         var store = new InMemoryClusterStore(setup.Offers, opt.Store with { KeepEvents = opt.KeepEvents });
-        var cloud = new SimulatedCloud(setup.Spot, events, time, opt.MinimumBilled);
+        var cloud = new SimulatedCloud(setup.Spot, events, time, opt.MinimumBilled, opt.SpotHistoryWindow);
         var executor = new SimulatedExecutor(events, time, opt.RestartOverhead);
         var core = opt.StopWhenStarted is { } last ? new StopAtStart(setup.Core, last) : setup.Core;
         var loop = new ControlLoop(store, core, cloud, executor, time, new ControlLoopOptions { RestartOverhead = opt.RestartOverhead });

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Gureum.Core.Cloud;
 using Gureum.Core.Control;
 using Gureum.Core.Domain;
+using Gureum.Core.Planning;
 
 namespace Gureum.Simulation.Replay;
 
@@ -27,7 +28,11 @@ public sealed record NodeBill
 /// market says so, and every node is billed per second (with a minimum, default 60 s) from request
 /// to release at its market's price, following spot price changes.
 /// </summary>
-public sealed class SimulatedCloud(ISpotMarket spot, ISimEventSink events, TimeProvider time, TimeSpan minimumBilled) : INodeProvisioner
+/// <remarks>It publishes each spot market's record over <paramref name="spotHistoryWindow"/> before the
+/// time asked (<see cref="ISpotHistorySource"/>), as AWS's Spot Advisor publishes the trailing
+/// month's interruption frequency; a window of zero publishes nothing.</remarks>
+public sealed class SimulatedCloud(ISpotMarket spot, ISimEventSink events, TimeProvider time, TimeSpan minimumBilled, TimeSpan spotHistoryWindow = default)
+    : INodeProvisioner, ISpotHistorySource
 {
     private readonly Dictionary<string, NodeBill> _open = new(StringComparer.Ordinal);
     private readonly List<NodeBill> _closed = [];
@@ -41,6 +46,10 @@ public sealed class SimulatedCloud(ISpotMarket spot, ISimEventSink events, TimeP
 
     /// <summary>Sum of hourly prices of nodes being billed now (for spend-over-time plots).</summary>
     public decimal OpenHourlyRate { get; private set; }
+
+    /// <inheritdoc />
+    public SpotHistory? History(Offer offer, DateTimeOffset before) =>
+        spotHistoryWindow > TimeSpan.Zero ? spot.History(offer, before, spotHistoryWindow) : null;
 
     /// <inheritdoc />
     public ValueTask RequestAsync(Node node, CancellationToken ct)

@@ -36,6 +36,9 @@ public static class ReplayReport
         $"Boot delays: per offer from the catalog loader's defaults; billing per second from request to release, minimum {o.MinimumBilled.TotalSeconds:F0} s.",
         $"Restart overhead: {o.RestartOverhead.TotalSeconds:F0} s per restart; checkpointed jobs resume from their last checkpoint, services (kind service) where they were (only the downtime is lost), other jobs from zero.",
         $"Reference GPU: run times in the trace are on {GpuModels.DefaultReference} unless the trace names another; other GPUs scale by the speed table below.",
+        o.SpotHistoryWindow > TimeSpan.Zero
+            ? $"Spot records: the simulated cloud publishes each spot market's reclaims and hours up over the {o.SpotHistoryWindow.TotalDays:0.#} days before each decision (read off its trace, wrapping as the replay does; as AWS's Spot Advisor publishes the trailing month's interruption frequency); the gureum policy reads them, the baselines do not."
+            : "Spot records: none published (--spot-history-days 0); the gureum policy learns spot hazards only from its own nodes.",
     ];
 
     public static void WriteJson(string path, ReplayContext ctx, IReadOnlyList<PolicyMetrics> metrics, ReplayOptions options)

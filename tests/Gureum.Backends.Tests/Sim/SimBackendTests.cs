@@ -186,6 +186,7 @@ public sealed class SimBackendTests
         public DateTimeOffset? NextReclaim(Offer offer, DateTimeOffset after) => reclaimAfter is { } r ? after + r : null;
         public decimal SpotPrice(Offer offer, DateTimeOffset t) => offer.SpotPerHour!.Value;
         public IReadOnlyList<(DateTimeOffset At, decimal Price)> PriceChanges(Offer offer, DateTimeOffset from, DateTimeOffset to) => [];
+        public Gureum.Core.Planning.SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window) => null; // publishes no records
         public string Describe() => "scripted";
     }
 }

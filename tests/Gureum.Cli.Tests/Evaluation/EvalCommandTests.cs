@@ -61,6 +61,7 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal([101, 1101], doc.RootElement.GetProperty("generated_trace_seeds").EnumerateArray().Select(e => e.GetInt32()));
         Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "generated.csv")), File.ReadAllText(Path.Combine(_dir, "generated-2.csv")));
         Assert.True(File.Exists(Path.Combine(_dir, "eval.html")));
+        Assert.Equal(30, doc.RootElement.GetProperty("spot_history_days").GetDouble()); // the published spot records' window
     }
 
     [Theory]
@@ -68,6 +69,8 @@ public sealed class EvalCommandTests : IDisposable
     [InlineData("--dlrm-limit", "-1", "--dlrm-limit -1 is negative")]
     [InlineData("--generated-jobs", "0", "--generated-jobs 0 generates no job")]
     [InlineData("--generated-traces", "0", "--generated-traces 0 generates no trace")]
+    [InlineData("--spot-history-days", "-1", "--spot-history-days -1 is not a number of days")]
+    [InlineData("--spot-history-days", "NaN", "--spot-history-days NaN is not a number of days")]
     public void Eval_CountOptionOutOfRange_FailsWithWhatAndHowToFix_BeforeReplayingAnything(string option, string value, string what)
     {
         var root = new RootCommand();

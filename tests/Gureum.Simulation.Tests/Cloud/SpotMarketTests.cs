@@ -284,4 +284,82 @@ public sealed class SpotMarketTests
             return true;
         }, iter: 2000);
     }
+
+    [Fact]
+    public void History_CountsHoursUpAndReclaimsOfTheWholeTicksBeforeTheTimeAsked()
+    {
+        var offer = AwsOffer("use1-az1");
+        var market = ZeroPhase([offer], [Trace("us-east-1a", "v100_1", [1, 1, 0, 1, 0, 0, 1, 1])]);
+
+        // At tick 7 (+5 min) the five ticks before are 2..6 = down, up, down, down, up: one up→down at tick 4,
+        // and tick 2's drop counts too (tick 1 was up).
+        var h = market.History(offer, Epoch + 7 * Gap + TimeSpan.FromMinutes(5), 5 * Gap)!.Value;
+        Assert.Equal(2 * Gap.TotalHours, h.UpHours, 9);
+        Assert.Equal(2, h.Reclaims);
+        Assert.Equal(5 * Gap, h.Window);
+
+        // Two whole cycles plus one tick, ending at tick 1: wraps backwards through the trace.
+        var w = market.History(offer, Epoch + Gap, 17 * Gap)!.Value;
+        Assert.Equal(11 * Gap.TotalHours, w.UpHours, 9);
+        Assert.Equal(4, w.Reclaims);
+    }
+
+    [Fact]
+    public void History_AlwaysUpTrace_HasNoReclaims_OfferWithoutSpot_HasNone()
+    {
+        var spot = AwsOffer("use1-az1");
+        var onDemandOnly = AwsOffer("use1-az1", type: "p3.8xlarge") with { SpotPerHour = null };
+        var market = SpotMarket.Build([spot, onDemandOnly], [Trace("us-east-1a", "v100_1", [1, 2, 1])], Epoch, 3);
+
+        var h = market.History(spot, Epoch + TimeSpan.FromDays(2), TimeSpan.FromDays(30))!.Value;
+        Assert.Equal(0, h.Reclaims);
+        Assert.Equal(30 * 24, h.UpHours, 6);
+        Assert.Null(market.History(onDemandOnly, Epoch, TimeSpan.FromDays(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => market.History(spot, Epoch, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void History_Property_ReadsNothingAtOrAfterTheTimeAsked_AndMatchesTickByTick()
+    {
+        var gen =
+            from data in Gen.Int[0, 1].Array[1, 40]
+            from seed in Gen.Int
+            from atTick in Gen.Int[-500, 500]
+            from windowTicks in Gen.Int[1, 120]
+            from flip in Gen.Int[0, 39]
+            select (data, seed, atTick, windowTicks, flip);
+
+        gen.Sample(x =>
+        {
+            var offer = AwsOffer("use1-az1");
+            var before = Epoch + x.atTick * Gap + TimeSpan.FromSeconds(31);
+            var market = SpotMarket.Build([offer], [Trace("us-east-1a", "v100_1", x.data)], Epoch, x.seed);
+            var h = market.History(offer, before, x.windowTicks * Gap)!.Value;
+
+            // Tick by tick over the window, with the replay's own availability answers.
+            var start = Epoch + (x.atTick - x.windowTicks) * Gap;
+            double up = 0;
+            var reclaims = 0;
+            for (var t = start; t < Epoch + x.atTick * Gap; t += Gap)
+            {
+                var isUp = market.IsAvailable(offer, t);
+                if (isUp) up += Gap.TotalHours;
+                else if (market.IsAvailable(offer, t - Gap)) reclaims++;
+            }
+            if (Math.Abs(h.UpHours - up) > 1e-9 || h.Reclaims != reclaims) return false;
+
+            // The same market with the tick at `before` and every later one changed, up to the tick just
+            // before the window (which tells whether the window's first tick is a reclaim), answers the
+            // same: nothing at or after the time asked is read.
+            var n = x.data.Length;
+            var phase = market.Assignments[0].Phase;
+            var current = (int)(((x.atTick + phase) % n + n) % n);
+            if (x.windowTicks >= n - 1) return true; // the window and the tick before it cover the whole cycle
+            var changed = (int[])x.data.Clone();
+            for (var k = 0; k < n - x.windowTicks - 1; k++) changed[(current + k) % n] ^= 1;
+            var other = SpotMarket.Build([offer], [Trace("us-east-1a", "v100_1", changed)], Epoch, x.seed);
+            var g = other.History(offer, before, x.windowTicks * Gap)!.Value;
+            return Math.Abs(g.UpHours - h.UpHours) < 1e-9 && g.Reclaims == h.Reclaims;
+        }, iter: 2000);
+    }
 }

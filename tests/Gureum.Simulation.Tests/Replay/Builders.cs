@@ -65,5 +65,6 @@ internal sealed class ScriptedSpotMarket(Dictionary<string, double[]> reclaimSec
             : null;
     public decimal SpotPrice(Offer offer, DateTimeOffset t) => offer.SpotPerHour!.Value;
     public IReadOnlyList<(DateTimeOffset At, decimal Price)> PriceChanges(Offer offer, DateTimeOffset from, DateTimeOffset to) => [];
+    public Gureum.Core.Planning.SpotHistory? History(Offer offer, DateTimeOffset before, TimeSpan window) => null; // publishes no records
     public string Describe() => "scripted";
 }
