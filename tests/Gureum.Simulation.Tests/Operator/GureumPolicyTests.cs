@@ -374,8 +374,8 @@ public sealed class GureumPolicyTests
         // A100 in z-b: $3.00/h on demand, $0.60/h spot. A 60-h (V100) job that restarts from zero runs
         // ~27 h on the A100. At the prior of one loss per 12 h it expects to lose most of that run over
         // and over, so it buys on demand; a month of the market's record without a reclaim makes the
-        // loss small (720 h weigh as 168 h: about one loss per 180 h) and it buys spot. A record of one
-        // reclaim every 10 h keeps it on demand.
+        // loss small (about one loss per 730 h) and it buys spot. A record of one reclaim every 10 h
+        // keeps it on demand.
         var a100 = B.Offer("a100.1", "A100", 1, 3.00m, spot: 0.60m, zone: "z-b");
         var history = new HistoryDurationPredictor();
         for (var i = 0; i < 20; i++) history.Observe(B.Job($"l{i}", 0, 0, lab: "long"), TimeSpan.FromHours(60), B.T0);
@@ -391,7 +391,7 @@ public sealed class GureumPolicyTests
         Assert.Equal(Market.OnDemand, Bought(null).Market);
         var clean = Bought(new Core.Planning.SpotHistory(720, 0, TimeSpan.FromDays(30)));
         Assert.Equal(Market.Spot, clean.Market);
-        Assert.Contains("survival 86 %", clean.Reason); // exp(−27.3 h / 180 h)
+        Assert.Contains("survival 96 %", clean.Reason); // exp(−27.3 h / 732 h)
         Assert.Equal(Market.OnDemand, Bought(new Core.Planning.SpotHistory(720, 72, TimeSpan.FromDays(30))).Market);
     }
 

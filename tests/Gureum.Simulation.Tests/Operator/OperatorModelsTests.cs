@@ -85,7 +85,7 @@ public sealed class OperatorModelsTests
     }
 
     [Fact]
-    public void Observe_PublishedSpotRecords_SetEachMarketsPrior_CappedAtAWeek_OwnLossesStillCount()
+    public void Observe_PublishedSpotRecords_SetEachMarketsPrior_CappedAtAMonth_OwnLossesStillCount()
     {
         // Nothing seen yet: both markets sit at the pooled prior (one loss per 12 h).
         var models = new OperatorModels(spot: new SpotHazardEstimator { HalfLife = null });
@@ -93,15 +93,15 @@ public sealed class OperatorModelsTests
         Assert.Equal(1 / 12.0, models.Spot.Hazard("z-a", "V100"), 9);
         Assert.Equal(1 / 12.0, models.Spot.Hazard("z-b", "V100"), 9);
 
-        // z-a's record: 720 h up without a reclaim; z-b's: 100 h up, 10 reclaims.
+        // z-a's record: 1,440 h up without a reclaim; z-b's: 100 h up, 10 reclaims.
         var history = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, SpotHistory>
         {
-            [SpotSignals.Key("z-a", "V100")] = new(720, 0, TimeSpan.FromDays(30)),
+            [SpotSignals.Key("z-a", "V100")] = new(1440, 0, TimeSpan.FromDays(60)),
             [SpotSignals.Key("z-b", "V100")] = new(100, 10, TimeSpan.FromDays(30)),
         });
         var withRecords = Snap(1, [], index: false) with { Spot = SpotSignals.Empty with { History = history } };
         models.Observe(withRecords);
-        Assert.Equal(1.0 / (168 + 12), models.Spot.Hazard("z-a", "V100"), 9); // 720 h weigh as 168 h
+        Assert.Equal(1.0 / (720 + 12), models.Spot.Hazard("z-a", "V100"), 9); // 1,440 h weigh as 720 h
         Assert.Equal((10 + 1) / (100.0 + 12), models.Spot.Hazard("z-b", "V100"), 9); // under the cap: as published
         Assert.Equal(1 / 12.0, models.Spot.Hazard("z-c", "V100"), 9); // no record: the pooled prior
 
@@ -109,7 +109,7 @@ public sealed class OperatorModelsTests
         var n = Node.Create("s1", SpotV100, Market.Spot, NodeState.Ready, B.T0);
         models.Observe(Snap(2, [n], index: false) with { Spot = withRecords.Spot });
         models.Observe(Snap(3, [], index: false) with { Spot = withRecords.Spot });
-        Assert.True(models.Spot.Hazard("z-a", "V100") > 1.0 / 168, $"{models.Spot.Hazard("z-a", "V100")}");
+        Assert.True(models.Spot.Hazard("z-a", "V100") > 1.0 / 720, $"{models.Spot.Hazard("z-a", "V100")}");
     }
 
     [Theory]
