@@ -326,8 +326,7 @@ public sealed class SpotMarketTests
             from seed in Gen.Int
             from atTick in Gen.Int[-500, 500]
             from windowTicks in Gen.Int[1, 120]
-            from flip in Gen.Int[0, 39]
-            select (data, seed, atTick, windowTicks, flip);
+            select (data, seed, atTick, windowTicks);
 
         gen.Sample(x =>
         {
