@@ -66,6 +66,7 @@ internal static class ReplayCommand
     {
         if (!TraceLoader.TryParseFormat(a.Format, out var fmt))
             throw new CliException($"unknown trace format '{a.Format}'.", "use --format openb, dlrm, helios or gureum.");
+        var historyWindow = SpotHistoryWindow(a.SpotHistoryDays);
         var policyNames = a.Policies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var n in policyNames)
             if (!PolicyCatalog.Names.Contains(n, StringComparer.OrdinalIgnoreCase))
@@ -95,7 +96,7 @@ internal static class ReplayCommand
             : SpotMarket.Build(offers, SpotTraceLoader.LoadDirectory(a.SpotTraces), loaded.Epoch, a.Seed);
         Console.Error.WriteLine($"loaded {jobs.Count} jobs, {offers.Count} offers in {sw.Elapsed.TotalSeconds:F1} s");
 
-        var options = new ReplayOptions { KeepEvents = a.Schedule is not null, SpotHistoryWindow = SpotHistoryWindow(a.SpotHistoryDays) };
+        var options = new ReplayOptions { KeepEvents = a.Schedule is not null, SpotHistoryWindow = historyWindow };
         var results = new List<(ReplayOutcome Outcome, PolicyMetrics Metrics)>();
         foreach (var name in policyNames)
         {
