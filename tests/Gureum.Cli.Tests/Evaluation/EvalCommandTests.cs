@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Gureum.Cli.Commands;
@@ -16,10 +15,7 @@ public sealed class EvalCommandTests : IDisposable
     [RealDataFact]
     public void Eval_SmallRun_CostBoundJctAndCostGapRecomputeFromTheScheduleFiles()
     {
-        var root = new RootCommand();
-        root.Subcommands.Add(EvalCommand.Create());
-        var rc = root.Parse(["eval", "--data", TestData.Root!, "--out", _dir, "--limit", "200", "--dlrm-limit", "200", "--generated-jobs", "200", "--generated-traces", "2", "--predictors", "false", "--deadline-study", "false"])
-            .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        var rc = InProcessCli.Run("eval", "--data", TestData.Root!, "--out", _dir, "--limit", "200", "--dlrm-limit", "200", "--generated-jobs", "200", "--generated-traces", "2", "--predictors", "false", "--deadline-study", "false");
         Assert.Equal(ExitCodes.Ok, rc);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "eval.json")));
@@ -73,11 +69,8 @@ public sealed class EvalCommandTests : IDisposable
     [InlineData("--spot-history-days", "NaN", "--spot-history-days NaN is not a number of days")]
     public void Eval_CountOptionOutOfRange_FailsWithWhatAndHowToFix_BeforeReplayingAnything(string option, string value, string what)
     {
-        var root = new RootCommand();
-        root.Subcommands.Add(EvalCommand.Create());
         var data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
-        var e = Assert.Throws<CliException>(() => root.Parse(["eval", "--data", data, "--out", Path.Combine(_dir, "out"), option, value])
-            .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        var e = Assert.Throws<CliException>(() => InProcessCli.Run("eval", "--data", data, "--out", Path.Combine(_dir, "out"), option, value));
         Assert.Contains(what, e.Message);
         Assert.False(string.IsNullOrEmpty(e.Fix));
         Assert.False(Directory.Exists(Path.Combine(_dir, "out")));

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using Gureum.Cli.Commands;
 
@@ -11,14 +10,6 @@ public sealed class ReplayCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(TraceCommand.Create());
-        root.Subcommands.Add(ReplayCommand.Create());
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-    }
-
     [Theory]
     [InlineData("-1")]
     [InlineData("Infinity")]
@@ -26,7 +17,7 @@ public sealed class ReplayCommandTests : IDisposable
     public void Replay_SpotHistoryDaysOutOfRange_FailsWithWhatAndHowToFix_BeforeReadingTheTrace(string days)
     {
         // The trace does not exist: the option is refused before anything is read.
-        var e = Assert.Throws<CliException>(() => Run("replay", "--trace", Path.Combine(_dir, "missing.csv"), "--format", "gureum", "--spot-history-days", days));
+        var e = Assert.Throws<CliException>(() => InProcessCli.Run("replay", "--trace", Path.Combine(_dir, "missing.csv"), "--format", "gureum", "--spot-history-days", days));
         Assert.Contains($"--spot-history-days {days} is not a number of days from 0 to 3650", e.Message);
         Assert.Contains("--spot-history-days 30", e.Fix);
     }
@@ -37,10 +28,10 @@ public sealed class ReplayCommandTests : IDisposable
     public void Replay_ReportStatesWhatSpotRecordsThePolicySaw(string days, string statement)
     {
         var trace = Path.Combine(_dir, "jobs.csv");
-        Assert.Equal(ExitCodes.Ok, Run("trace", "generate", "--jobs", "50", "--out", trace, "--seed", "3"));
+        Assert.Equal(ExitCodes.Ok, InProcessCli.Run("trace", "generate", "--jobs", "50", "--out", trace, "--seed", "3"));
         var json = Path.Combine(_dir, "r.json");
 
-        Assert.Equal(ExitCodes.Ok, Run("replay", "--trace", trace, "--format", "gureum", "--policies", "gureum", "--spot-history-days", days, "--json", json));
+        Assert.Equal(ExitCodes.Ok, InProcessCli.Run("replay", "--trace", trace, "--format", "gureum", "--policies", "gureum", "--spot-history-days", days, "--json", json));
 
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var model = doc.RootElement.GetProperty("model").EnumerateArray().Select(e => e.GetString()!).ToList();

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gureum.Cli.Commands;
 using Gureum.Simulation.Traces;
 
@@ -10,20 +9,12 @@ public sealed class TraceCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(TraceCommand.Create());
-        // Let exceptions reach the test, as CliRunner turns them into messages and exit codes.
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-    }
-
     [Fact]
     public void Generate_WritesLoadableGureumCsv()
     {
         var path = Path.Combine(_dir, "jobs.csv");
 
-        var rc = Run("trace", "generate", "--jobs", "300", "--out", path, "--seed", "5", "--arrival", "diurnal",
+        var rc = InProcessCli.Run("trace", "generate", "--jobs", "300", "--out", path, "--seed", "5", "--arrival", "diurnal",
             "--duration-dist", "pareto", "--gpu-mix", "0:0.5,1:0.5", "--labs", "2", "--users-per-lab", "3", "--time-limit-factor", "2");
 
         Assert.Equal(ExitCodes.Ok, rc);
@@ -40,8 +31,8 @@ public sealed class TraceCommandTests : IDisposable
         var a = Path.Combine(_dir, "a.csv");
         var b = Path.Combine(_dir, "b.csv");
 
-        Run("trace", "generate", "--jobs", "100", "--out", a, "--seed", "9");
-        Run("trace", "generate", "--jobs", "100", "--out", b, "--seed", "9");
+        InProcessCli.Run("trace", "generate", "--jobs", "100", "--out", a, "--seed", "9");
+        InProcessCli.Run("trace", "generate", "--jobs", "100", "--out", b, "--seed", "9");
 
         Assert.Equal(File.ReadAllText(a), File.ReadAllText(b));
     }
@@ -55,7 +46,7 @@ public sealed class TraceCommandTests : IDisposable
     [InlineData("--checkpoint-share", "1.5", "not a share")]
     public void Generate_BadOption_CliExceptionWithFix(string option, string value, string expected)
     {
-        var e = Assert.Throws<CliException>(() => Run("trace", "generate", "--jobs", "10", "--out", Path.Combine(_dir, "x.csv"), option, value));
+        var e = Assert.Throws<CliException>(() => InProcessCli.Run("trace", "generate", "--jobs", "10", "--out", Path.Combine(_dir, "x.csv"), option, value));
 
         Assert.Contains(expected, e.Message + " " + e.Fix);
         Assert.NotNull(e.Fix);
@@ -67,7 +58,7 @@ public sealed class TraceCommandTests : IDisposable
         var path = Path.Combine(_dir, "bad.csv");
         File.WriteAllText(path, "job_id,submit_time,duration_s,gpus,cpus,mem_gib,user,lab\nj,0,-1,1,1,1,u,l\n");
 
-        var e = Assert.Throws<CliException>(() => Run("trace", "info", "--trace", path, "--format", "gureum"));
+        var e = Assert.Throws<CliException>(() => InProcessCli.Run("trace", "info", "--trace", path, "--format", "gureum"));
 
         Assert.Contains($"{path}:2, column 'duration_s'", e.Message);
         Assert.Contains("--skip-bad-rows", e.Fix);
@@ -76,7 +67,7 @@ public sealed class TraceCommandTests : IDisposable
     [Fact]
     public void Info_UnknownFormat_ListsFormats()
     {
-        var e = Assert.Throws<CliException>(() => Run("trace", "info", "--trace", _dir, "--format", "philly"));
+        var e = Assert.Throws<CliException>(() => InProcessCli.Run("trace", "info", "--trace", _dir, "--format", "philly"));
 
         Assert.Contains("openb, dlrm, helios or gureum", e.Fix);
     }
