@@ -52,6 +52,11 @@ public sealed record GureumOptions
     /// services run or wait). Default 10 min.</summary>
     public TimeSpan ServiceMoveCheckEvery { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>At each move check, a service or checkpointing job alone on its node first moves into
+    /// the free room of a node where other jobs run, when it would cost no more there even alone, and
+    /// its node is released (delete-consolidation). Default true.</summary>
+    public bool ConsolidateIntoRunningNodes { get; init; } = true;
+
     /// <summary>Most jobs moved in one decision (bounds churn). Default 20.</summary>
     public int MaxServiceMovesPerDecision { get; init; } = 20;
 
@@ -707,8 +712,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
     private (double Rem, double StayUsd) StayCost(JobView j, Node node, ClusterSnapshot snapshot)
     {
         var rem = Models.PredictRemainingSeconds(j, snapshot.Now).Estimate;
-        var stay = CostModel.Estimate(j.Spec, rem, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead);
-        return (rem, stay.ExpectedUsd - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours); // already booted
+        return (rem, AloneCostOnBooted(j.Spec, rem, node));
     }
 
     /// <summary>
@@ -738,11 +742,22 @@ public sealed partial class GureumPolicy : ElasticPolicy
             else if (a is StartJob st) foreach (var pl in st.Placements) busy.Add(pl.NodeId);
         }
         var moves = 0;
+        List<Node>? targets = null;
         foreach (var j in snapshot.Running.Values)
         {
             if (moves >= Options.MaxServiceMovesPerDecision) break;
             if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id) || _moves.ContainsKey(j.Id)) continue;
             if (snapshot.FindNode(j.Placements[0].NodeId) is not { } node || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
+            if (Options.ConsolidateIntoRunningNodes && IntoRunningNode(j, node, snapshot, busy, ref targets) is { } into)
+            {
+                actions.Add(new PreemptJob(j.Id, $"moves onto {into.Target.Id}: {into.Why}"));
+                actions.Add(new TerminateNode(node.Id, $"released: {j.Id} moved onto {into.Target.Id}, where jobs run"));
+                actions.Add(new StartJob(j.Id, [into.Slice], $"consolidated: {into.Why}"));
+                busy.Add(node.Id);
+                busy.Add(into.Target.Id);
+                moves++;
+                continue;
+            }
             var key = MoveShapeId(j.Spec); // (ShapeKey, reference GPU, kind, checkpoint interval)
             // Best is asked about the first job of a shape. Predicting a job before knowing whether it
             // may move changes nothing only for that one (Best predicts it first thing) and for one
@@ -759,9 +774,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 bestPlace[key] = place = Best(firstOfShape[key], snapshot, null, out _) is { } b ? (b.Offer, b.Market) : null;
             if (place is not { } to || (ReferenceEquals(to.Offer, node.Offer) && to.Market == node.Market)) continue;
             if (!early) (rem, stayUsd) = StayCost(j, node, snapshot);
-            // A checkpointing job redoes the work since its last checkpoint; a service loses none.
-            var lost = j.Spec.Kind == JobKind.Service ? 0
-                : (Progress.WorkDoneAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead) - Progress.WorkSavedAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead)).TotalSeconds;
+            var lost = LostByMoving(j, node, snapshot);
             var move = CostModel.Estimate(j.Spec, rem + lost, to.Offer, to.Market, Models.Spot.Hazard(to.Offer.Zone, to.Offer.GpuModel), 0, Options.RestartOverhead);
             // Make before break: this node bills on while the new one boots. (The work done here
             // meanwhile is not credited: a slight overestimate, which keeps MoveCostLowerBound a bound.)
@@ -775,6 +788,60 @@ public sealed partial class GureumPolicy : ElasticPolicy
             moves++;
         }
     }
+
+    /// <summary>
+    /// Delete-consolidation (Karpenter's, for jobs that move without loss): a job that keeps its work,
+    /// alone on its node, moves into the free room of a node where other jobs run, and its own node is
+    /// released, when its predicted remaining run costs no more on that node alone than where it is
+    /// (so if the jobs there end first, it is no worse off; while they run it costs nothing extra).
+    /// Of the nodes it fits on now (eligible, fast enough, spot risk within budget, not touched by this
+    /// decision, not a move's replacement or source, not held for waiting jobs), the one where it would
+    /// cost least alone. A checkpointing job's cost there includes the work since its last checkpoint.
+    /// Typical case: fractional-GPU services left alone on a 1-GPU node after their neighbours ended.
+    /// </summary>
+    private (Node Target, Placement Slice, string Why)? IntoRunningNode(JobView j, Node node, ClusterSnapshot snapshot, HashSet<string> busy, ref List<Node>? targets)
+    {
+        if (targets is null)
+        {
+            var from = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var m in _moves.Values) from.Add(m.FromNodeId);
+            targets = [];
+            foreach (var n in snapshot.Nodes)
+                if (n.State == NodeState.Ready && n.RunningJobs > 0 && !_reservedNodes.Contains(n.Id) && !_claimByNode.ContainsKey(n.Id) && !from.Contains(n.Id))
+                    targets.Add(n);
+        }
+        var spec = j.Spec;
+        Node? best = null;
+        var bestUsd = double.PositiveInfinity;
+        double rem = 0, stayUsd = 0, lost = 0;
+        var costed = false; // the stay is costed (a prediction) only once some node fits
+        foreach (var t in targets)
+        {
+            if (ReferenceEquals(t, node) || t.Id == node.Id || busy.Contains(t.Id) || !Fit.Fits(spec.Resources, t) || !Eligibility.Allows(spec, t)) continue;
+            if (Suitable(j, t, snapshot) is not null) continue;
+            if (!costed)
+            {
+                (rem, stayUsd) = StayCost(j, node, snapshot);
+                lost = LostByMoving(j, node, snapshot);
+                costed = true;
+            }
+            var usd = AloneCostOnBooted(spec, rem + lost, t);
+            if (usd <= stayUsd && usd < bestUsd) (best, bestUsd) = (t, usd);
+        }
+        if (best is null || Fit.Slice(spec.Resources, best) is not { } slice) return null;
+        var what = spec.Kind == JobKind.Service ? "service" : $"checkpointing job (redoes {lost / 60:0} min of work)";
+        return (best, slice, $"{what} {j.Id} alone on {node.Offer.Id} {node.Market} (~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left) fits beside the {best.RunningJobs} job(s) on {best.Id} ({best.Offer.Id} {best.Market}, ~${bestUsd:0.##} there even alone); {node.Id} is released");
+    }
+
+    /// <summary>Work (reference seconds) a job loses by moving now: none for a service, the work since
+    /// its last checkpoint for a checkpointing job.</summary>
+    private double LostByMoving(JobView j, Node node, ClusterSnapshot snapshot) => j.Spec.Kind == JobKind.Service ? 0
+        : (Progress.WorkDoneAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead) - Progress.WorkSavedAt(j, snapshot.Now, node.Offer.GpuModel, Options.RestartOverhead)).TotalSeconds;
+
+    /// <summary>Expected cost of <paramref name="refSeconds"/> of a job's work alone on a node that is already booted.</summary>
+    private double AloneCostOnBooted(JobSpec spec, double refSeconds, Node node) =>
+        CostModel.Estimate(spec, refSeconds, node.Offer, node.Market, Models.Spot.Hazard(node.Offer.Zone, node.Offer.GpuModel), 0, Options.RestartOverhead).ExpectedUsd
+        - (double)(node.Offer.PricePerHour(node.Market) ?? 0) * node.Offer.BootDelay.TotalHours;
 
     /// <summary>
     /// Follows the moves bought earlier (<see cref="MoveToCheaperCapacity"/>): finds each one's new

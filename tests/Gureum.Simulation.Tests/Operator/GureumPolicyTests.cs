@@ -114,6 +114,48 @@ public sealed class GureumPolicyTests
     }
 
     [Fact]
+    public async Task Replay_TwoFractionalServicesLeftAloneOnTwoNodes_OneMovesBesideTheOther_AndItsNodeIsReleased()
+    {
+        // One 1-GPU V100 offer. A 1-h batch job (0.6 GPU) starts at 0 on node 1; service s1 (0.4 GPU,
+        // 10 h) joins it at 300 s; service s2 (0.4 GPU, 10 h) finds node 1 full at 600 s and gets node 2.
+        // When the batch job ends, each service is alone on a node with room for the other: a move
+        // check puts one beside the other and releases its node, instead of two nodes for ~9 h.
+        var v100 = B.Offer("p3.2xlarge", "V100", 1, 3.06m, spot: 0.90m, zone: "z-a");
+        var jobs = new List<JobSpec>
+        {
+            B.Job("b", 0, 3600, gpus: 0, milli: 600),
+            B.Job("s1", 300, 10 * 3600, gpus: 0, milli: 400) with { Kind = JobKind.Service },
+            B.Job("s2", 600, 10 * 3600, gpus: 0, milli: 400) with { Kind = JobKind.Service },
+        };
+        async Task<ReplayOutcome> Run(bool consolidate) => await ReplayEngine.RunAsync(new ReplaySetup
+        {
+            Core = PolicyCatalog.CreateGureumWith(new GureumPolicy(new GureumOptions { ConsolidateIntoRunningNodes = consolidate })),
+            Jobs = jobs, Offers = [v100], FixedFleet = [], Spot = CalmSpotMarket.Instance, Options = new ReplayOptions { KeepEvents = true },
+        });
+        var on = await Run(true);
+        var off = await Run(false);
+
+        Assert.All(on.Jobs, j => Assert.Equal(JobStatus.Completed, j.Status));
+        Assert.Equal(2, on.Bills.Count);
+        var moved = Assert.Single(on.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+        Assert.Contains("moves onto", moved.Message);
+        var runs = on.Runs[moved.JobId!];
+        Assert.Equal([RunOutcome.Preempted, RunOutcome.Completed], runs.Select(r => r.Outcome));
+        // Within a move check (10 min) of the batch job's end; its old node is released at that instant.
+        var batchEnd = on.Runs["b"].Single().End;
+        Assert.InRange((runs[0].End - batchEnd).TotalSeconds, 0, 600 + 1);
+        Assert.Equal<DateTimeOffset?>(runs[0].End, on.Bills.Single(bl => bl.NodeId == runs[0].NodeIds).End);
+        var other = moved.JobId == "s1" ? "s2" : "s1";
+        Assert.Equal(on.Runs[other].Single().NodeIds, runs[1].NodeIds);
+        // No work lost: 10 h served in all, plus one restart overhead.
+        Assert.Equal(10 * 3600 + 30, runs.Sum(r => (r.End - r.Start).TotalSeconds), 3);
+        // Without consolidation both nodes stay up until their service ends: ~9 h more of a node.
+        Assert.DoesNotContain(off.Events, e => e.Kind == Core.Control.EventKind.JobPreempted);
+        var (mOn, mOff) = (ReplayMetrics.Compute(on), ReplayMetrics.Compute(off));
+        Assert.True(mOn.CostUsd < mOff.CostUsd - 0.90m * 8, $"cost with consolidation {mOn.CostUsd}, without {mOff.CostUsd}");
+    }
+
+    [Fact]
     public async Task Replay_ServiceMoveToASpotZoneWithoutCapacity_RequestFails_ServiceRunsOnUninterrupted()
     {
         // z-a is cheaper but has no spot capacity all along: the first request fails, the service
