@@ -742,19 +742,19 @@ public sealed partial class GureumPolicy : ElasticPolicy
             else if (a is StartJob st) foreach (var pl in st.Placements) busy.Add(pl.NodeId);
         }
         var moves = 0;
-        List<Node>? targets = null;
+        IntoTargets? into = null;
         foreach (var j in snapshot.Running.Values)
         {
             if (moves >= Options.MaxServiceMovesPerDecision) break;
             if (!j.Spec.KeepsWorkOnPreemption || j.Spec.Deadline is not null || j.Placements.Count != 1 || busy.Contains(j.Id) || _moves.ContainsKey(j.Id)) continue;
             if (snapshot.FindNode(j.Placements[0].NodeId) is not { } node || node.Fixed || node.RunningJobs != 1 || node.State != NodeState.Ready || busy.Contains(node.Id)) continue;
-            if (Options.ConsolidateIntoRunningNodes && IntoRunningNode(j, node, snapshot, busy, ref targets) is { } into)
+            if (Options.ConsolidateIntoRunningNodes && IntoRunningNode(j, node, snapshot, busy, ref into) is { } c)
             {
-                actions.Add(new PreemptJob(j.Id, $"moves onto {into.Target.Id}: {into.Why}"));
-                actions.Add(new TerminateNode(node.Id, $"released: {j.Id} moved onto {into.Target.Id}, where jobs run"));
-                actions.Add(new StartJob(j.Id, [into.Slice], $"consolidated: {into.Why}"));
+                actions.Add(new PreemptJob(j.Id, $"moves onto {c.Target.Id}: {c.Why}"));
+                actions.Add(new TerminateNode(node.Id, $"released: {j.Id} moved onto {c.Target.Id}, where jobs run"));
+                actions.Add(new StartJob(j.Id, [c.Slice], $"consolidated: {c.Why}"));
                 busy.Add(node.Id);
-                busy.Add(into.Target.Id);
+                busy.Add(c.Target.Id);
                 moves++;
                 continue;
             }
@@ -799,38 +799,67 @@ public sealed partial class GureumPolicy : ElasticPolicy
     /// cost least alone. A checkpointing job's cost there includes the work since its last checkpoint.
     /// Typical case: fractional-GPU services left alone on a 1-GPU node after their neighbours ended.
     /// </summary>
-    private (Node Target, Placement Slice, string Why)? IntoRunningNode(JobView j, Node node, ClusterSnapshot snapshot, HashSet<string> busy, ref List<Node>? targets)
+    private (Node Target, Placement Slice, string Why)? IntoRunningNode(JobView j, Node node, ClusterSnapshot snapshot, HashSet<string> busy, ref IntoTargets? into)
     {
-        if (targets is null)
-        {
-            var from = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var m in _moves.Values) from.Add(m.FromNodeId);
-            targets = [];
-            foreach (var n in snapshot.Nodes)
-                if (n.State == NodeState.Ready && n.RunningJobs > 0 && !_reservedNodes.Contains(n.Id) && !_claimByNode.ContainsKey(n.Id) && !from.Contains(n.Id))
-                    targets.Add(n);
-        }
+        into ??= new IntoTargets(snapshot, _reservedNodes, _claimByNode.Keys, _moves.Values.Select(m => m.FromNodeId));
+        var fitting = into.Fitting(MoveShapeId(j.Spec), j.Spec);
+        if (fitting.Count == 0) return null;
         var spec = j.Spec;
-        Node? best = null;
-        var bestUsd = double.PositiveInfinity;
         double rem = 0, stayUsd = 0, lost = 0;
-        var costed = false; // the stay is costed (a prediction) only once some node fits
-        foreach (var t in targets)
+        List<(Node Node, double Usd)>? cheaper = null;
+        foreach (var t in fitting)
         {
-            if (ReferenceEquals(t, node) || t.Id == node.Id || busy.Contains(t.Id) || !Fit.Fits(spec.Resources, t) || !Eligibility.Allows(spec, t)) continue;
-            if (Suitable(j, t, snapshot) is not null) continue;
-            if (!costed)
+            if (t.Id == node.Id || busy.Contains(t.Id)) continue;
+            if (cheaper is null)
             {
+                // The stay is costed (a prediction) only once some node fits.
                 (rem, stayUsd) = StayCost(j, node, snapshot);
                 lost = LostByMoving(j, node, snapshot);
-                costed = true;
+                cheaper = [];
             }
+            // Loss-free time at the node's price bounds its expected cost from below: most nodes stop here.
+            var speed = spec.Resources.MilliGpusPerNode > 0 ? SpeedRatio(spec, t.Offer) : 1.0;
+            if ((double)(t.Offer.PricePerHour(t.Market) ?? 0) * (rem + lost) / 3600 / speed > stayUsd) continue;
             var usd = AloneCostOnBooted(spec, rem + lost, t);
-            if (usd <= stayUsd && usd < bestUsd) (best, bestUsd) = (t, usd);
+            if (usd <= stayUsd) cheaper.Add((t, usd));
         }
+        if (cheaper is not { Count: > 0 }) return null;
+        // The cheapest where the job may run (speed, spot risk); ties in node order.
+        Node? best = null;
+        var bestUsd = 0.0;
+        foreach (var (t, usd) in cheaper.OrderBy(c => c.Usd))
+            if (Suitable(j, t, snapshot) is null) { (best, bestUsd) = (t, usd); break; }
         if (best is null || Fit.Slice(spec.Resources, best) is not { } slice) return null;
         var what = spec.Kind == JobKind.Service ? "service" : $"checkpointing job (redoes {lost / 60:0} min of work)";
         return (best, slice, $"{what} {j.Id} alone on {node.Offer.Id} {node.Market} (~${stayUsd:0.##} for the predicted {rem / 3600:0.#} h left) fits beside the {best.RunningJobs} job(s) on {best.Id} ({best.Offer.Id} {best.Market}, ~${bestUsd:0.##} there even alone); {node.Id} is released");
+    }
+
+    /// <summary>The nodes a job may move into at one move check (<see cref="IntoRunningNode"/>): ready,
+    /// running jobs, not a move's replacement or source, not held for waiting jobs; and per job shape
+    /// (<see cref="MoveShapeId"/>, which fixes everything fit and eligibility read) those it fits in
+    /// and may use. Nodes taken during the check are excluded by the caller.</summary>
+    private sealed class IntoTargets
+    {
+        private readonly List<Node> _nodes = [];
+        private readonly Dictionary<int, List<Node>> _byShape = [];
+
+        public IntoTargets(ClusterSnapshot snapshot, IReadOnlySet<string> reserved, IEnumerable<string> held, IEnumerable<string> moving)
+        {
+            var excluded = new HashSet<string>(held, StringComparer.Ordinal);
+            excluded.UnionWith(moving);
+            foreach (var n in snapshot.Nodes)
+                if (n.State == NodeState.Ready && n.RunningJobs > 0 && !reserved.Contains(n.Id) && !excluded.Contains(n.Id))
+                    _nodes.Add(n);
+        }
+
+        public List<Node> Fitting(int shapeId, JobSpec spec)
+        {
+            if (_byShape.TryGetValue(shapeId, out var list)) return list;
+            list = [];
+            foreach (var n in _nodes)
+                if (Fit.Fits(spec.Resources, n) && Eligibility.Allows(spec, n)) list.Add(n);
+            return _byShape[shapeId] = list;
+        }
     }
 
     /// <summary>Work (reference seconds) a job loses by moving now: none for a service, the work since
