@@ -81,7 +81,10 @@ public sealed class IsolationTests(ITestOutputHelper output) : IDisposable
 
         var h = Assert.Single(await _handles.ListAsync("local", default));
         var dirs = JsonDocument.Parse(h.Data).RootElement.GetProperty("cgroups").EnumerateArray().Select(e => e.GetString()!).ToList();
-        var jobPid = File.ReadAllText(Path.Combine(ex.GetRun("limited")!.RunDirectory, "job.pid")).Trim();
+        // The wrapper writes job.pid (atomically) after starting the job, which may print first.
+        var pidFile = Path.Combine(ex.GetRun("limited")!.RunDirectory, "job.pid");
+        await LocalExecutorTests.WaitForFileText(pidFile, "");
+        var jobPid = File.ReadAllText(pidFile).Trim();
         if (ex.CgroupVersion == CgroupVersion.V1)
         {
             var mem = dirs.Single(d => d.Contains("/memory/", StringComparison.Ordinal));
