@@ -30,6 +30,12 @@ public sealed record GureumOptions
     /// prediction is right. Default 0.5 (worst case 3×, 1.5× with good predictions). 1 = classic 2-competitive rule.</summary>
     public double SkiTrust { get; init; } = 0.5;
 
+    /// <summary>How much of a job's wait for a new node's boot the idle rule counts as node time in its
+    /// break-even (<see cref="SkiTrust"/>'s B = boot × (1 + this) + 60 s). 0 (default) counts dollars
+    /// only: B is what a reboot is billed. 1 was the default before session 14: it kept idle nodes
+    /// twice as long, for a JCT 1–2% lower and 0.03–0.05 × LB more cost on the generated traces.</summary>
+    public double SkiBootWaitWeight { get; init; } = 0;
+
     /// <summary>Hours of waiting that lift a job by one rank unit (a doubling of predicted run time). Default 1.</summary>
     public double AgingHours { get; init; } = 1;
 
@@ -637,16 +643,16 @@ public sealed partial class GureumPolicy : ElasticPolicy
 
     /// <summary>
     /// Learning-augmented ski rental (Purohit, Svitkina, Kumar, NeurIPS 2018). Renting = keeping an
-    /// empty node; buying = releasing it and paying a new boot (billed boot time plus a job's wait,
-    /// counted as the same node time) when work comes back: break-even B = 2 × boot delay + the
-    /// 60 s minimum bill. Prediction y = idle nodes ÷ GPU-job arrival rate of the last hour (time until
+    /// empty node; buying = releasing it and paying a new boot (the billed boot time, plus
+    /// <see cref="GureumOptions.SkiBootWaitWeight"/> × a job's wait for it counted as node time) when
+    /// work comes back: break-even B = boot delay × (1 + that weight) + the 60 s minimum bill. Prediction y = idle nodes ÷ GPU-job arrival rate of the last hour (time until
     /// this node is needed). If y ≥ B release after λB, else after B/λ. Worst case (1 + 1/λ)× the
     /// offline optimum of idle + reboot cost whatever the predictions; (1 + λ)× when they are right.
     /// </summary>
     protected override (TimeSpan Keep, string Reason) IdleKeep(Node node, ClusterSnapshot snapshot)
     {
         var lambda = Math.Clamp(Options.SkiTrust, 0.05, 1);
-        var b = 2 * node.Offer.BootDelay + TimeSpan.FromSeconds(60);
+        var b = node.Offer.BootDelay * (1 + Math.Max(0, Options.SkiBootWaitWeight)) + TimeSpan.FromSeconds(60);
         // Next use: by the jobs that may start alone on it (at least half its GPUs, see
         // OversizedNodeMaxCostRatio), shared with the idle nodes of its size.
         var g = node.Offer.GpuCount;

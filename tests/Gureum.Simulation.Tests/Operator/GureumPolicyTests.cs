@@ -544,21 +544,26 @@ public sealed class GureumPolicyTests
     public void Decide_IdleNodes_SkiRentalPredictsNextUseFromJobsThatMayStartOnThatSize()
     {
         // Sixty 1-GPU jobs arrived in the last hour: a 1-GPU node is predicted to be needed again
-        // within the break-even time (2 × 2-min boot + 60 s = 5 min) and kept B/λ = 10 min; no job
-        // that may start alone on an 8-GPU node (4 GPUs or more) arrived, so that one is kept λB = 2.5 min.
+        // within the break-even time (a 2-min boot + the 60 s minimum bill = 3 min) and kept B/λ = 6 min;
+        // no job that may start alone on an 8-GPU node (4 GPUs or more) arrived, so that one is kept
+        // λB = 1.5 min. Counting a job's wait for the boot as node time too (weight 1) doubles the
+        // boot's part: B = 5 min, kept 10 and 2.5 min.
         var one = Fast with { BootDelay = TimeSpan.FromMinutes(2) };
         var eight = Fast8 with { BootDelay = TimeSpan.FromMinutes(2) };
-        var core = PolicyCatalog.CreateGureum();
-        var arrivals = Enumerable.Range(0, 60).Select(i => View(B.Job($"a{i}", 0, 600, cpus: 4, mem: 16)) with { Seq = i + 1 }).ToList();
-        core.Decide(Snapshot([one, eight]) with { Pending = arrivals });
+        foreach (var (weight, idleAt, shortKeep, longKeep) in new[] { (0.0, 120, "1.5", 6), (1.0, 180, "2.5", 10) })
+        {
+            var core = PolicyCatalog.CreateGureumWith(new GureumPolicy(new GureumOptions { SkiBootWaitWeight = weight }));
+            var arrivals = Enumerable.Range(0, 60).Select(i => View(B.Job($"a{i}", 0, 600, cpus: 4, mem: 16)) with { Seq = i + 1 }).ToList();
+            core.Decide(Snapshot([one, eight]) with { Pending = arrivals });
 
-        var idle1 = Node.Create("idle1", one, Market.OnDemand, NodeState.Ready, B.T0);
-        var idle8 = Node.Create("idle8", eight, Market.OnDemand, NodeState.Ready, B.T0);
-        var plan = core.Decide(Snapshot([one, eight], atS: 180) with { Nodes = [idle1, idle8] });
-        var released = plan.Actions.OfType<Core.Planning.TerminateNode>().ToList();
-        Assert.Equal(["idle8"], released.Select(r => r.NodeId));
-        Assert.Contains("idle 2.5 min", released[0].Reason);
-        Assert.Equal(B.T0.AddMinutes(10), plan.WakeAt);
+            var idle1 = Node.Create("idle1", one, Market.OnDemand, NodeState.Ready, B.T0);
+            var idle8 = Node.Create("idle8", eight, Market.OnDemand, NodeState.Ready, B.T0);
+            var plan = core.Decide(Snapshot([one, eight], atS: idleAt) with { Nodes = [idle1, idle8] });
+            var released = plan.Actions.OfType<Core.Planning.TerminateNode>().ToList();
+            Assert.Equal(["idle8"], released.Select(r => r.NodeId));
+            Assert.Contains($"idle {shortKeep} min", released[0].Reason);
+            Assert.Equal(B.T0.AddMinutes(longKeep), plan.WakeAt);
+        }
     }
 
     [Fact]
