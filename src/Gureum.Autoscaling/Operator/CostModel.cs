@@ -44,11 +44,16 @@ public static class CostModel
         return k == int.MaxValue ? 64 : Math.Max(1, k);
     }
 
+    /// <summary>How much faster than on its reference GPU a job runs on the offer's GPU (1 for a job
+    /// that needs no GPU): its run time there is the reference run time ÷ this.</summary>
+    public static double Speed(JobSpec job, Offer offer) =>
+        job.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(offer.GpuModel) / GpuModels.SpeedOf(job.ReferenceGpu) : 1.0;
+
     /// <summary>Estimate for one offer and market. <paramref name="hazardPerHour"/> is ignored on demand.</summary>
     public static OfferEstimate Estimate(JobSpec job, double remainingRefSeconds, Offer offer, Market market, double hazardPerHour, int othersWaiting, TimeSpan restartOverhead)
     {
         var price = (double)(offer.PricePerHour(market) ?? 0);
-        var speed = job.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(offer.GpuModel) / GpuModels.SpeedOf(job.ReferenceGpu) : 1.0;
+        var speed = Speed(job, offer);
         var wall = remainingRefSeconds / 3600 / speed;
         double expected = wall, survival = 1;
         if (market == Market.Spot)

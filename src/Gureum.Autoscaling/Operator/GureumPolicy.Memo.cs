@@ -112,7 +112,7 @@ public sealed partial class GureumPolicy
             foreach (var c in candidates)
             {
                 var o = snapshot.Offers[c.Index];
-                var speed = spec.Resources.MilliGpusPerNode > 0 ? GpuModels.SpeedOf(o.GpuModel) / GpuModels.SpeedOf(spec.ReferenceGpu) : 1.0;
+                var speed = CostModel.Speed(spec, o);
                 foreach (var m in (ReadOnlySpan<Market>)[Market.OnDemand, Market.Spot])
                     if (c.Allows(m)) min = Math.Min(min, (double)(o.PricePerHour(m) ?? 0) / speed);
             }

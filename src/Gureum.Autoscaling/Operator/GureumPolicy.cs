@@ -824,8 +824,7 @@ public sealed partial class GureumPolicy : ElasticPolicy
                 cheaper = [];
             }
             // Loss-free time at the node's price bounds its expected cost from below: most nodes stop here.
-            var speed = spec.Resources.MilliGpusPerNode > 0 ? SpeedRatio(spec, t.Offer) : 1.0;
-            if ((double)(t.Offer.PricePerHour(t.Market) ?? 0) * (rem + lost) / 3600 / speed > stayUsd) continue;
+            if ((double)(t.Offer.PricePerHour(t.Market) ?? 0) * (rem + lost) / 3600 / CostModel.Speed(spec, t.Offer) > stayUsd) continue;
             var usd = AloneCostOnBooted(spec, rem + lost, t);
             if (usd <= stayUsd) cheaper.Add((t, usd));
         }
